@@ -1,0 +1,237 @@
+"""MongoDB requests as data, and the thin sync and async layers that execute them.
+
+The store and the saver describe their work as generators ("sans-I/O"): they ``yield`` a
+request (:class:`Find`, :class:`BulkWrite`...) and receive its result, so their logic is written
+once. :func:`run_sync` executes the requests with pymongo's ``MongoClient``; :func:`run_async`
+with pymongo's native ``AsyncMongoClient`` (no threads), running the members of a
+:class:`Parallel` request concurrently. Both translate connection failures into
+:class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pymongo.errors import ConnectionFailure, OperationFailure
+
+from langgraph_genesis_memory.errors import ConfigurationError, DatabaseUnavailableError
+
+__all__ = [
+    "Request",
+    "Find",
+    "Aggregate",
+    "BulkWrite",
+    "DeleteMany",
+    "UpdateOne",
+    "CreateIndexes",
+    "Parallel",
+    "Plan",
+    "run_sync",
+    "run_async",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Request:
+    """Base of every request; a request's ``collection`` (if any) overrides the default."""
+
+
+@dataclass(frozen=True)
+class Find(Request):
+    """``find`` returning a list of documents."""
+
+    filter: Mapping[str, Any]
+    projection: Mapping[str, Any] | None = None
+    sort: Sequence[tuple[str, Any]] | None = None
+    skip: int = 0
+    limit: int = 0
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class Aggregate(Request):
+    """``aggregate`` returning a list of documents."""
+
+    pipeline: Sequence[Mapping[str, Any]]
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkWrite(Request):
+    """``bulk_write`` of pymongo write models in one round trip; returns ``BulkWriteResult``."""
+
+    requests: Sequence[Any]
+    ordered: bool = False
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteMany(Request):
+    """``delete_many``; returns the number of documents deleted."""
+
+    filter: Mapping[str, Any]
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateOne(Request):
+    """``update_one``; returns ``UpdateResult``."""
+
+    filter: Mapping[str, Any]
+    update: Mapping[str, Any]
+    upsert: bool = False
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateIndexes(Request):
+    """``create_indexes`` (idempotent for identical definitions); returns index names."""
+
+    indexes: Sequence[Any]
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class Parallel(Request):
+    """Several independent requests; the result is the list of their results, in order."""
+
+    requests: Sequence[Request] = field(default_factory=tuple)
+
+
+Plan = Generator[Request, Any, T]
+"""A generator that yields requests, receives their results and returns a value."""
+
+
+class Target:
+    """Where requests run: a database (sync or async) and the default collection name.
+
+    Args:
+        database: A pymongo ``Database`` or ``AsyncDatabase``.
+        collection: Name of the default collection.
+        describe: Returns a printable name of the deployment (password masked) for errors.
+        timeout_ms: The configured server-selection timeout, quoted in errors.
+    """
+
+    def __init__(
+        self,
+        database: Any,
+        collection: str,
+        describe: Callable[[], str],
+        timeout_ms: int | None = None,
+    ) -> None:
+        self.database = database
+        self.collection = collection
+        self.describe = describe
+        self.timeout_ms = timeout_ms
+
+    def coll(self, name: str | None) -> Any:
+        return self.database[name or self.collection]
+
+    def unavailable(self, exc: Exception) -> DatabaseUnavailableError:
+        within = f" within {self.timeout_ms} ms" if self.timeout_ms else ""
+        return DatabaseUnavailableError(
+            f"MongoDB at {self.describe()} did not answer{within}: {exc}. Check that the "
+            "deployment is running and reachable, or unset MONGODB_URI to use local mode."
+        )
+
+
+def _text_index_missing(exc: OperationFailure) -> ConfigurationError | None:
+    if "text index" in str(exc).lower():
+        return ConfigurationError(
+            "Text search needs the store's indexes: call store.setup() (or await "
+            "store.asetup()) once after creating the store."
+        )
+    return None
+
+
+def _execute_sync(target: Target, req: Request) -> Any:
+    if isinstance(req, Parallel):
+        return [_execute_sync(target, r) for r in req.requests]
+    coll = target.coll(getattr(req, "collection", None))
+    if isinstance(req, Find):
+        cursor = coll.find(req.filter, req.projection, skip=req.skip, limit=req.limit)
+        if req.sort:
+            cursor = cursor.sort(list(req.sort))
+        return list(cursor)
+    if isinstance(req, Aggregate):
+        return list(coll.aggregate(list(req.pipeline)))
+    if isinstance(req, BulkWrite):
+        return coll.bulk_write(list(req.requests), ordered=req.ordered)
+    if isinstance(req, DeleteMany):
+        return coll.delete_many(req.filter).deleted_count
+    if isinstance(req, UpdateOne):
+        return coll.update_one(req.filter, req.update, upsert=req.upsert)
+    if isinstance(req, CreateIndexes):
+        return coll.create_indexes(list(req.indexes))
+    raise TypeError(f"Unknown request {req!r}")
+
+
+async def _execute_async(target: Target, req: Request) -> Any:
+    if isinstance(req, Parallel):
+        return list(await asyncio.gather(*(_execute_async(target, r) for r in req.requests)))
+    coll = target.coll(getattr(req, "collection", None))
+    if isinstance(req, Find):
+        cursor = coll.find(req.filter, req.projection, skip=req.skip, limit=req.limit)
+        if req.sort:
+            cursor = cursor.sort(list(req.sort))
+        return await cursor.to_list()
+    if isinstance(req, Aggregate):
+        cursor = await coll.aggregate(list(req.pipeline))
+        return await cursor.to_list()
+    if isinstance(req, BulkWrite):
+        return await coll.bulk_write(list(req.requests), ordered=req.ordered)
+    if isinstance(req, DeleteMany):
+        return (await coll.delete_many(req.filter)).deleted_count
+    if isinstance(req, UpdateOne):
+        return await coll.update_one(req.filter, req.update, upsert=req.upsert)
+    if isinstance(req, CreateIndexes):
+        return await coll.create_indexes(list(req.indexes))
+    raise TypeError(f"Unknown request {req!r}")
+
+
+def run_sync(target: Target, plan: Plan[T]) -> T:
+    """Drive ``plan`` to completion with a sync pymongo database.
+
+    Raises:
+        DatabaseUnavailableError: If MongoDB cannot be reached within the timeout.
+        ConfigurationError: If text search runs before ``setup()`` created the text index.
+    """
+    try:
+        request = next(plan)
+        while True:
+            try:
+                result = _execute_sync(target, request)
+            except ConnectionFailure as exc:
+                raise target.unavailable(exc) from exc
+            except OperationFailure as exc:
+                mapped = _text_index_missing(exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            request = plan.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def run_async(target: Target, plan: Plan[T]) -> T:
+    """Drive ``plan`` to completion with pymongo's ``AsyncMongoClient`` (same errors as sync)."""
+    try:
+        request = next(plan)
+        while True:
+            try:
+                result = await _execute_async(target, request)
+            except ConnectionFailure as exc:
+                raise target.unavailable(exc) from exc
+            except OperationFailure as exc:
+                mapped = _text_index_missing(exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            request = plan.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]

@@ -1,0 +1,359 @@
+"""The store's batch logic, written once for sync and async (pure: it only yields requests).
+
+:func:`plan_batch` follows the semantics of LangGraph's reference ``InMemoryStore.batch``:
+results come back in input order, puts return ``None``, reads see the state from before the
+batch's writes, the last put to a ``(namespace, key)`` wins and ``value=None`` deletes. Every op
+is validated before any request is yielded, so a batch with one bad op writes nothing.
+
+Round trips per batch: one :class:`~langgraph_genesis_memory.mongo.Parallel` read step (one
+``find`` for all gets, one query per search, one aggregation per ``list_namespaces``), then one
+``bulk_write`` for every put, delete and TTL refresh together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from langgraph.store.base import (
+    GetOp,
+    ListNamespacesOp,
+    MatchCondition,
+    Op,
+    PutOp,
+    Result,
+    SearchOp,
+)
+from pymongo import DeleteOne, UpdateMany
+from pymongo import UpdateOne as UpdateOneModel
+
+from langgraph_genesis_memory.errors import ConfigurationError
+from langgraph_genesis_memory.mongo import Aggregate, BulkWrite, DeleteMany, Find, Parallel, Plan
+from langgraph_genesis_memory.store.documents import (
+    NEVER_MS,
+    SEP,
+    decode_path,
+    encode_path,
+    extract_text,
+    item_id,
+    to_item,
+    to_search_item,
+    validate_key,
+    validate_namespace,
+    validate_namespace_prefix,
+    validate_value,
+)
+from langgraph_genesis_memory.store.filters import translate_filter
+from langgraph_genesis_memory.store.ttl import TTLPolicy
+
+__all__ = ["StoreSchema", "plan_batch", "plan_sweep", "ITEM_PROJECTION"]
+
+ITEM_PROJECTION = {
+    "namespace": 1,
+    "key": 1,
+    "value": 1,
+    "created_at": 1,
+    "updated_at": 1,
+    "ttl": 1,
+}
+"""Fields read back for items (the derived search fields stay on the server)."""
+
+_NEXT = "\x02"  # the character after SEP: [p + SEP, p + _NEXT) holds every path under p
+
+
+@dataclass(frozen=True)
+class StoreSchema:
+    """What the planner needs to know about the store's configuration.
+
+    Attributes:
+        ttl: The TTL policy.
+        text_fields: Paths whose text feeds the text index (``None``: every string).
+        honour_index_arg: Whether a put's ``index=`` argument selects the text (LangGraph
+            ignores it when the store has no ``IndexConfig``).
+    """
+
+    ttl: TTLPolicy
+    text_fields: list[str] | None = None
+    honour_index_arg: bool = False
+
+
+def _now_ms(now: datetime) -> int:
+    return int(now.timestamp() * 1000)
+
+
+def _expiry(now: datetime, ttl: float | None) -> tuple[datetime | None, int]:
+    if ttl is None:
+        return None, NEVER_MS
+    expires = now + timedelta(minutes=ttl)
+    return expires, _now_ms(expires)
+
+
+def _live(now_ms: int) -> dict[str, Any]:
+    return {"expires_at_ms": {"$gt": now_ms}}
+
+
+def _check_page(limit: object, offset: object) -> None:
+    for name, number in (("limit", limit), ("offset", offset)):
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ConfigurationError(f"{name} must be a non-negative integer; got {number!r}.")
+
+
+def _prefix_range(field: str, prefix: tuple[str, ...]) -> dict[str, Any]:
+    """Documents whose encoded ``field`` lies under ``prefix`` (items: ``_id``)."""
+    if not prefix:
+        return {}
+    encoded = encode_path(prefix)
+    return {field: {"$gte": encoded + SEP, "$lt": encoded + _NEXT}}
+
+
+def _condition_query(condition: MatchCondition) -> dict[str, Any]:
+    path = validate_namespace_prefix(tuple(condition.path))
+    if condition.match_type not in ("prefix", "suffix"):
+        raise ConfigurationError(
+            f"match_type must be 'prefix' or 'suffix'; got {condition.match_type!r}."
+        )
+    if not path:
+        return {}
+    if condition.match_type == "prefix" and "*" not in path:
+        encoded = encode_path(path)
+        # ns_key == encoded, or ns_key starts with encoded + SEP.
+        return {"ns_key": {"$gte": encoded, "$lt": encoded + _NEXT}}
+    parts = ["[^\x01]+" if label == "*" else re.escape(encode_path((label,))) for label in path]
+    body = SEP.join(parts)
+    if condition.match_type == "prefix":
+        pattern = f"^{body}(\x01|$)"
+    else:
+        pattern = f"(^|\x01){body}$"
+    return {"ns_key": {"$regex": pattern}}
+
+
+def _list_namespaces_pipeline(op: ListNamespacesOp, now_ms: int) -> list[dict[str, Any]]:
+    clauses = [_live(now_ms)]
+    clauses += [q for q in (_condition_query(c) for c in op.match_conditions or ()) if q]
+    match = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    pipeline: list[dict[str, Any]] = [{"$match": match}]
+    if op.max_depth is None:
+        pipeline.append({"$group": {"_id": "$ns_key"}})
+    else:
+        depth = op.max_depth
+        pipeline += [
+            {"$group": {"_id": "$ns_key", "depth": {"$first": "$depth"},
+                        "prefixes": {"$first": "$ns_prefixes"}}},
+            {"$project": {"truncated": {"$cond": [
+                {"$gt": ["$depth", depth]},
+                {"$arrayElemAt": ["$prefixes", depth - 1]},
+                "$_id",
+            ]}}},
+            {"$group": {"_id": "$truncated"}},
+        ]  # fmt: skip
+    pipeline += [{"$sort": {"_id": 1}}, {"$skip": op.offset}, {"$limit": op.limit}]
+    return pipeline
+
+
+@dataclass
+class _Put:
+    position: int
+    op: PutOp
+    namespace: tuple[str, ...]
+    value: dict[str, Any] | None
+    ttl: float | None
+
+
+def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[str, _Put]]:
+    """Validate every op; return per-op prepared data and the last put per item."""
+    prepared: list[Any] = []
+    puts: dict[str, _Put] = {}
+    for position, op in enumerate(ops):
+        if isinstance(op, GetOp):
+            prepared.append(item_id(validate_namespace(op.namespace), validate_key(op.key)))
+        elif isinstance(op, SearchOp):
+            prefix = validate_namespace_prefix(op.namespace_prefix)
+            _check_page(op.limit, op.offset)
+            if op.query is not None and not isinstance(op.query, str):
+                raise ConfigurationError(f"query must be a string; got {op.query!r}.")
+            prepared.append((prefix, translate_filter(op.filter)))
+        elif isinstance(op, ListNamespacesOp):
+            _check_page(op.limit, op.offset)
+            if op.max_depth is not None and (
+                isinstance(op.max_depth, bool) or not isinstance(op.max_depth, int)
+                or op.max_depth < 1
+            ):  # fmt: skip
+                raise ConfigurationError(f"max_depth must be a positive integer or None; "
+                                         f"got {op.max_depth!r}.")  # fmt: skip
+            for condition in op.match_conditions or ():
+                _condition_query(condition)
+            prepared.append(None)
+        elif isinstance(op, PutOp):
+            namespace = validate_namespace(op.namespace)
+            key = validate_key(op.key)
+            value = None if op.value is None else validate_value(op.value, overhead=1024)
+            if op.index is not None and op.index is not False and not (
+                isinstance(op.index, list) and all(isinstance(p, str) for p in op.index)
+            ):
+                raise ConfigurationError(
+                    f"index must be False, None or a list of field paths; got {op.index!r}."
+                )
+            ttl = schema.ttl.resolve(namespace, op.ttl)
+            puts[item_id(namespace, key)] = _Put(position, op, namespace, value, ttl)
+            prepared.append(None)
+        else:
+            raise ConfigurationError(f"Unknown store operation: {type(op).__name__}.")
+    return prepared, puts
+
+
+def _search_request(
+    op: SearchOp, prefix: tuple[str, ...], query_filter: dict[str, Any], now_ms: int
+) -> Find | None:
+    if op.limit == 0:
+        return None
+    query: dict[str, Any] = {**_prefix_range("_id", prefix), **_live(now_ms)}
+    for path, condition in query_filter.items():
+        if path in query:  # never clobber our own clauses
+            query.setdefault("$and", []).append({path: condition})
+        else:
+            query[path] = condition
+    if op.query:
+        query["$text"] = {"$search": op.query}
+        projection = {**ITEM_PROJECTION, "score": {"$meta": "textScore"}}
+        sort = [("score", {"$meta": "textScore"}), ("_id", 1)]
+        return Find(query, projection, sort=sort, skip=op.offset, limit=op.limit)
+    sort = [("updated_at", -1), ("_id", 1)]
+    return Find(query, ITEM_PROJECTION, sort=sort, skip=op.offset, limit=op.limit)
+
+
+def _put_model(put: _Put, doc_id: str, now: datetime, schema: StoreSchema) -> Any:
+    if put.value is None:
+        return DeleteOne({"_id": doc_id})
+    expires_at, expires_ms = _expiry(now, put.ttl)
+    paths = schema.text_fields
+    if schema.honour_index_arg and put.op.index is not None:
+        paths = [] if put.op.index is False else list(put.op.index)
+    texts = extract_text(put.value, paths) if paths != [] else []
+    namespace = put.namespace
+    update: dict[str, Any] = {
+        "$set": {
+            "value": put.value,
+            "search_text": "\n".join(texts),
+            "ttl": put.ttl,
+            "expires_at_ms": expires_ms,
+        },
+        "$setOnInsert": {
+            "namespace": list(namespace),
+            "ns_key": encode_path(namespace),
+            "ns_prefixes": [encode_path(namespace[: i + 1]) for i in range(len(namespace))],
+            "depth": len(namespace),
+            "key": put.op.key,
+            "created_at": now,
+        },
+        "$currentDate": {"updated_at": True},
+    }
+    if expires_at is None:
+        update["$unset"] = {"expires_at": ""}
+    else:
+        update["$set"]["expires_at"] = expires_at
+    return UpdateOneModel({"_id": doc_id}, update, upsert=True)
+
+
+def plan_batch(
+    ops: Iterable[Op], schema: StoreSchema, now: datetime | None = None
+) -> Plan[list[Result]]:
+    """Execute a batch of LangGraph store ops (see the module docstring).
+
+    Args:
+        ops: ``GetOp``, ``SearchOp``, ``ListNamespacesOp`` and ``PutOp`` instances.
+        schema: The store's configuration.
+        now: The batch's clock (UTC); default: the current time.
+
+    Returns:
+        A plan whose value is the list of results, one per op, in input order.
+
+    Raises:
+        InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
+        ConfigurationError: For a bad op, before any request is yielded.
+    """
+    ops = list(ops)
+    prepared, puts = _validate(ops, schema)
+    now = now or datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates hold ms
+    now_ms = _now_ms(now)
+    results: list[Result] = [None] * len(ops)
+
+    # -- reads: one parallel step ------------------------------------------------------------
+    reads: list[Any] = []
+    slots: list[tuple[str, Any]] = []
+    get_ids = {prepared[i] for i, op in enumerate(ops) if isinstance(op, GetOp)}
+    if get_ids:
+        reads.append(Find({"_id": {"$in": sorted(get_ids)}, **_live(now_ms)}, ITEM_PROJECTION))
+        slots.append(("get", None))
+    for i, op in enumerate(ops):
+        if isinstance(op, SearchOp):
+            request = _search_request(op, *prepared[i], now_ms)
+            if request is None:
+                results[i] = []
+            else:
+                reads.append(request)
+                slots.append(("search", i))
+        elif isinstance(op, ListNamespacesOp):
+            if op.limit == 0:
+                results[i] = []
+            else:
+                reads.append(Aggregate(_list_namespaces_pipeline(op, now_ms)))
+                slots.append(("list", i))
+    responses: list[Any] = (yield Parallel(tuple(reads))) if reads else []
+
+    refresh: dict[float, set[str]] = {}
+    for (kind, position), response in zip(slots, responses, strict=True):
+        if kind == "get":
+            found = {doc["_id"]: doc for doc in response}
+            for i, op in enumerate(ops):
+                if isinstance(op, GetOp) and (doc := found.get(prepared[i])) is not None:
+                    results[i] = to_item(doc)
+                    if doc.get("ttl") and schema.ttl.refresh(op.refresh_ttl):
+                        refresh.setdefault(doc["ttl"], set()).add(doc["_id"])
+        elif kind == "search":
+            op = ops[position]
+            results[position] = [to_search_item(doc, doc.get("score")) for doc in response]
+            if schema.ttl.refresh(op.refresh_ttl):
+                for doc in response:
+                    if doc.get("ttl"):
+                        refresh.setdefault(doc["ttl"], set()).add(doc["_id"])
+        else:
+            results[position] = [decode_path(row["_id"]) for row in response]
+
+    # -- writes: one bulk write -------------------------------------------------------------
+    writes: list[Any] = []
+    for ttl, ids in sorted(refresh.items()):
+        ids -= puts.keys()  # a put in this batch sets a fresh expiry anyway
+        if ids:
+            expires_at, expires_ms = _expiry(now, ttl)
+            writes.append(UpdateMany(
+                {"_id": {"$in": sorted(ids)}, **_live(now_ms)},
+                {"$set": {"expires_at": expires_at, "expires_at_ms": expires_ms}},
+            ))  # fmt: skip
+    writes.extend(_put_model(put, doc_id, now, schema) for doc_id, put in puts.items())
+    if writes:
+        yield BulkWrite(tuple(writes))
+    return results
+
+
+def plan_sweep(now: datetime | None = None) -> Plan[tuple[int, list[str]]]:
+    """Delete expired items.
+
+    Items are selected by ``expires_at_ms`` and deleted with the same condition, so an item whose
+    TTL was refreshed in between is kept.
+
+    Returns:
+        A plan whose value is ``(deleted, candidate_ids)``: how many documents were removed and
+        the ``_id`` of every item that was expired when the sweep looked.
+    """
+    now_ms = _now_ms(now or datetime.now(UTC))
+    expired = {"expires_at_ms": {"$lte": now_ms}}
+    docs = yield Find(expired, {"_id": 1})
+    ids = [doc["_id"] for doc in docs]
+    if not ids:
+        return 0, []
+    deleted = yield DeleteMany({"_id": {"$in": ids}, **expired})
+    return deleted, ids

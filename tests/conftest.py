@@ -1,0 +1,57 @@
+"""Shared fixtures: one real local MongoDB-compatible server per test session.
+
+Set ``GENESIS_TEST_MONGODB_URI`` to run the suite against another deployment (e.g. real
+MongoDB); otherwise a local ``nx-27017`` server is started in a temporary folder. Every test gets
+its own database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from pymongo import AsyncMongoClient, MongoClient
+
+from langgraph_genesis_memory.connection import client_options
+from langgraph_genesis_memory.local import LocalServer
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Connection string of the session's MongoDB server."""
+    external = os.environ.get("GENESIS_TEST_MONGODB_URI")
+    if external:
+        yield external
+        return
+    server = LocalServer(tmp_path_factory.mktemp("genesis-local"))
+    uri = server.start()
+    try:
+        yield uri
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_client(mongodb_uri: str) -> Iterator[MongoClient]:
+    """A session-wide sync client (UTC-aware datetimes)."""
+    client: MongoClient = MongoClient(mongodb_uri, **client_options(10_000))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+async def async_mongo_client(mongodb_uri: str) -> AsyncIterator[AsyncMongoClient]:
+    """An async client bound to the running event loop."""
+    client: AsyncMongoClient = AsyncMongoClient(mongodb_uri, **client_options(10_000))
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def database_name(mongo_client: MongoClient) -> Iterator[str]:
+    """A unique database name for one test, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield name
+    mongo_client.drop_database(name)
