@@ -190,8 +190,10 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
             namespace = validate_namespace(op.namespace)
             key = validate_key(op.key)
             value = None if op.value is None else validate_value(op.value, overhead=1024)
-            if op.index is not None and op.index is not False and not (
-                isinstance(op.index, list) and all(isinstance(p, str) for p in op.index)
+            if (
+                op.index is not None
+                and op.index is not False
+                and not (isinstance(op.index, list) and all(isinstance(p, str) for p in op.index))
             ):
                 raise ConfigurationError(
                     f"index must be False, None or a list of field paths; got {op.index!r}."

@@ -6,8 +6,9 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
 from os import PathLike
 from typing import Any, Literal
 
@@ -34,6 +35,11 @@ from langgraph_genesis_memory.store.ttl import TTLPolicy
 __all__ = ["GenesisStore", "STORE_MIGRATIONS"]
 
 logger = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
 
 STORE_MIGRATIONS: list[list[IndexModel]] = [
     [
@@ -75,6 +81,8 @@ class GenesisStore(BaseStore):
             ``{"agent": 43200 (30 days), "business": 259200 (180 days), "system": None (never),
             "short_term": 1440 (24 hours)}``.
         timeout_ms: Quoted in connection errors; the clients' own timeouts apply.
+        clock: Returns the current UTC time for TTL decisions (default: the system clock);
+            for tests and simulations. ``updated_at`` always comes from the MongoDB server.
 
     Raises:
         ConfigurationError: If neither client is given, or a TTL is not a positive number.
@@ -100,6 +108,7 @@ class GenesisStore(BaseStore):
         ttl: TTLConfig | None = None,
         namespace_ttl: Mapping[str, float | None] | None = None,
         timeout_ms: int | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if client is None and async_client is None:
             raise ConfigurationError(
@@ -116,6 +125,7 @@ class GenesisStore(BaseStore):
         self.ttl_config = ttl
         self._schema = StoreSchema(ttl=self.ttl_policy)
         self._timeout_ms = timeout_ms
+        self._clock = clock or _utcnow
         self._sweeper: threading.Thread | None = None
         self._sweeper_stop = threading.Event()
         self._async_sweeper: asyncio.Task[None] | None = None
@@ -234,11 +244,11 @@ class GenesisStore(BaseStore):
             ConfigurationError: For a bad op; nothing of the batch is written.
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        return self._run(plan_batch(ops, self._schema))  # type: ignore[no-any-return]
+        return self._run(plan_batch(ops, self._schema, self._clock()))  # type: ignore[no-any-return]
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of :meth:`batch`, on the ``AsyncMongoClient`` (same semantics and errors)."""
-        return await self._arun(plan_batch(ops, self._schema))  # type: ignore[no-any-return]
+        return await self._arun(plan_batch(ops, self._schema, self._clock()))  # type: ignore[no-any-return]
 
     def put(
         self,
@@ -305,12 +315,12 @@ class GenesisStore(BaseStore):
         Returns:
             The number of items removed.
         """
-        deleted, _ = self._run(plan_sweep())
+        deleted, _ = self._run(plan_sweep(self._clock()))
         return int(deleted)
 
     async def asweep(self) -> int:
         """Async twin of :meth:`sweep`."""
-        deleted, _ = await self._arun(plan_sweep())
+        deleted, _ = await self._arun(plan_sweep(self._clock()))
         return int(deleted)
 
     def _interval_seconds(self, sweep_interval_minutes: float | None) -> float:

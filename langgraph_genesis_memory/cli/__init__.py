@@ -1,0 +1,1 @@
+"""The ``genesis-memory`` command line."""

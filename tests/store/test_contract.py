@@ -1,0 +1,254 @@
+"""The BaseStore contract, op by op, sync and async, against the real local server."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from langgraph.store.base import GetOp, Item, ListNamespacesOp, PutOp, SearchItem, SearchOp
+
+from langgraph_genesis_memory import GenesisStore
+
+
+def test_put_get_roundtrip(store: GenesisStore) -> None:
+    value = {"text": "likes tea", "n": 3, "nested": {"a": [1, 2, {"b": None}]}, "ok": True}
+    store.put(("agent", "qa"), "pref", value)
+    item = store.get(("agent", "qa"), "pref")
+    assert isinstance(item, Item)
+    assert item.value == value
+    assert item.namespace == ("agent", "qa")
+    assert item.key == "pref"
+    assert item.created_at.tzinfo is not None and item.updated_at.tzinfo is not None
+    assert abs((datetime.now(UTC) - item.created_at).total_seconds()) < 60
+
+
+def test_get_missing_returns_none(store: GenesisStore) -> None:
+    assert store.get(("agent", "qa"), "nothing") is None
+
+
+def test_overwrite_keeps_created_at_and_refreshes_updated_at(store: GenesisStore) -> None:
+    store.put(("users",), "u1", {"v": 1})
+    first = store.get(("users",), "u1")
+    store.put(("users",), "u1", {"v": 2})
+    second = store.get(("users",), "u1")
+    assert first is not None and second is not None
+    assert second.value == {"v": 2}
+    assert second.created_at == first.created_at
+    assert second.updated_at >= first.updated_at
+    assert isinstance(second.updated_at, datetime)
+
+
+def test_delete(store: GenesisStore) -> None:
+    store.put(("users",), "u1", {"v": 1})
+    store.delete(("users",), "u1")
+    assert store.get(("users",), "u1") is None
+    store.delete(("users",), "never-existed")  # deleting a missing key is not an error
+
+
+def test_batch_semantics_match_in_memory_store(store: GenesisStore) -> None:
+    ns = ("docs",)
+    store.put(ns, "a", {"v": "old"})
+    results = store.batch(
+        [
+            GetOp(ns, "a"),
+            PutOp(ns, "a", {"v": "first"}),
+            PutOp(ns, "a", {"v": "last"}),
+            GetOp(ns, "a"),  # reads see the state before the batch's writes
+            PutOp(ns, "b", {"v": 1}),
+            PutOp(ns, "b", None),  # last put wins: b is deleted
+            SearchOp(ns, limit=10),
+            ListNamespacesOp(),
+        ]
+    )
+    assert results[0].value == {"v": "old"}
+    assert results[1] is None and results[2] is None
+    assert results[3].value == {"v": "old"}
+    assert [i.key for i in results[6]] == ["a"]
+    assert results[7] == [ns]
+    assert store.get(ns, "a").value == {"v": "last"}
+    assert store.get(ns, "b") is None
+
+
+def test_search_prefix_isolation_and_filters(store: GenesisStore) -> None:
+    store.put(("tenant", "a"), "1", {"score": 9, "tag": "x", "meta": {"tier": "pro"}})
+    store.put(("tenant", "a", "deep"), "2", {"score": 10, "tag": "y", "meta": {"tier": "free"}})
+    store.put(("tenant", "ab"), "3", {"score": 11, "tag": "x"})
+    store.put(("other",), "4", {"score": 12, "tag": "x"})
+
+    keys = lambda items: sorted(i.key for i in items)  # noqa: E731
+    assert keys(store.search(("tenant", "a"))) == ["1", "2"]
+    assert keys(store.search(("tenant",))) == ["1", "2", "3"]
+    assert keys(store.search(())) == ["1", "2", "3", "4"]
+    # numeric comparison, not text comparison: 9 < 10 although "9" > "10"
+    assert keys(store.search(("tenant",), filter={"score": {"$gt": 9}})) == ["2", "3"]
+    assert keys(store.search(("tenant",), filter={"score": {"$gte": 9, "$lt": 11}})) == ["1", "2"]
+    assert keys(store.search(("tenant",), filter={"score": {"$lte": 10}})) == ["1", "2"]
+    assert keys(store.search(("tenant",), filter={"tag": "x"})) == ["1", "3"]
+    assert keys(store.search(("tenant",), filter={"tag": {"$ne": "x"}})) == ["2"]
+    assert keys(store.search(("tenant",), filter={"tag": {"$eq": "y"}})) == ["2"]
+    assert keys(store.search(("tenant",), filter={"meta": {"tier": "pro"}})) == ["1"]
+    assert keys(store.search(("tenant",), filter={"meta.tier": "free"})) == ["2"]
+    assert keys(store.search(("tenant",), filter={"tag": {"$in": ["y", "z"]}})) == ["2"]
+    assert keys(store.search(("tenant",), filter={"tag": {"$nin": ["y"]}})) == ["1", "3"]
+    assert keys(store.search(("tenant",), filter={"meta": {"$exists": False}})) == ["3"]
+
+
+def test_search_pagination_is_stable(store: GenesisStore) -> None:
+    ns = ("pages",)
+    store.batch([PutOp(ns, f"k{i:02d}", {"i": i}) for i in range(23)])
+    everything = store.search(ns, limit=100)
+    assert len(everything) == 23
+    pages = [store.search(ns, limit=5, offset=o) for o in range(0, 25, 5)]
+    flat = [i.key for page in pages for i in page]
+    assert flat == [i.key for i in everything]
+    assert len(set(flat)) == 23
+    assert store.search(ns, limit=0) == []
+
+
+def test_search_orders_by_updated_at_newest_first(store: GenesisStore) -> None:
+    ns = ("order",)
+    for key in ("a", "b", "c"):
+        store.put(ns, key, {"k": key})
+        time.sleep(0.005)  # BSON dates hold milliseconds: keep the writes apart
+    store.put(ns, "a", {"k": "a", "again": True})
+    keys = [i.key for i in store.search(ns)]
+    assert keys[0] == "a"
+    assert all(isinstance(i, SearchItem) and i.score is None for i in store.search(ns))
+
+
+def test_text_query_ranks_by_words(store: GenesisStore) -> None:
+    ns = ("notes",)
+    store.put(ns, "tea", {"text": "Caroline drinks green tea every morning"})
+    store.put(ns, "hike", {"text": "Melanie went hiking in the mountains"})
+    store.put(ns, "both", {"text": "tea after hiking, tea before sleeping"})
+    results = store.search(ns, query="tea")
+    assert {i.key for i in results} == {"tea", "both"}
+    assert all(i.score is not None for i in results)
+    assert [i.key for i in store.search(ns, query="mountains")] == ["hike"]
+    assert store.search(ns, query="tea", filter={"text": {"$ne": "x"}}, limit=1)[0].key in {
+        "tea",
+        "both",
+    }
+
+
+def test_list_namespaces(store: GenesisStore) -> None:
+    for ns in [("a", "b"), ("a", "b", "c"), ("a", "x y"), ("a-x",), ("b", "c"), ("a", "b")]:
+        store.put(ns, "k", {"v": 1})
+    store.put(("a", "b"), "k2", {"v": 1})
+    assert store.list_namespaces() == [
+        ("a", "b"),
+        ("a", "b", "c"),
+        ("a", "x y"),
+        ("a-x",),
+        ("b", "c"),
+    ]
+    assert store.list_namespaces(prefix=("a",)) == [("a", "b"), ("a", "b", "c"), ("a", "x y")]
+    assert store.list_namespaces(suffix=("c",)) == [("a", "b", "c"), ("b", "c")]
+    assert store.list_namespaces(prefix=("*", "b")) == [("a", "b"), ("a", "b", "c")]
+    assert store.list_namespaces(suffix=("b", "*")) == [("a", "b", "c"), ("b", "c")]
+    assert store.list_namespaces(max_depth=1) == [("a",), ("a-x",), ("b",)]
+    assert store.list_namespaces(prefix=("a",), max_depth=2) == [("a", "b"), ("a", "x y")]
+    assert store.list_namespaces(limit=2, offset=1) == [("a", "b", "c"), ("a", "x y")]
+    assert store.list_namespaces(max_depth=1, limit=1, offset=1) == [("a-x",)]
+
+
+def test_labels_with_separator_characters_stay_distinct(store: GenesisStore) -> None:
+    tricky = [("a\x01b",), ("a", "b"), ("a\x02",), ("a\x02\x02",), ("a",)]
+    for ns in tricky:
+        store.put(ns, "k\x01x", {"ns": list(ns)})
+    for ns in tricky:
+        assert store.get(ns, "k\x01x").value == {"ns": list(ns)}
+    assert store.list_namespaces() == sorted(tricky)
+    assert sorted(i.value["ns"] for i in store.search(("a",))) == [["a"], ["a", "b"]]
+
+
+async def test_async_contract(astore: GenesisStore) -> None:
+    ns = ("agent", "async")
+    await astore.aput(ns, "k", {"text": "hello async world", "n": 1})
+    item = await astore.aget(ns, "k")
+    assert item is not None and item.value["n"] == 1
+    assert [i.key for i in await astore.asearch(("agent",), filter={"n": 1})] == ["k"]
+    assert [i.key for i in await astore.asearch(("agent",), query="async")] == ["k"]
+    assert await astore.alist_namespaces(prefix=("agent",)) == [ns]
+    results = await astore.abatch([GetOp(ns, "k"), PutOp(ns, "k", None), GetOp(ns, "k")])
+    assert results[0].value["n"] == 1 and results[2].value["n"] == 1
+    assert await astore.aget(ns, "k") is None
+
+
+async def test_sync_api_on_async_opened_store(astore: GenesisStore) -> None:
+    astore.put(("mixed",), "k", {"v": 1})
+    assert (await astore.aget(("mixed",), "k")).value == {"v": 1}
+
+
+def test_store_in_a_graph(store: GenesisStore) -> None:
+    from typing import TypedDict
+
+    from langgraph.config import get_store
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.runtime import Runtime
+
+    class State(TypedDict):
+        text: str
+        recalled: list[str]
+
+    def remember(state: State) -> dict:
+        get_store().put(("agent", "graph"), "fact", {"text": state["text"]})
+        return {}
+
+    def recall(state: State, runtime: Runtime) -> dict:
+        assert runtime.store is not None
+        found = runtime.store.search(("agent",), query="graph memories")
+        return {"recalled": [i.value["text"] for i in found]}
+
+    builder = StateGraph(State)
+    builder.add_node("remember", remember)
+    builder.add_node("recall", recall)
+    builder.add_edge(START, "remember")
+    builder.add_edge("remember", "recall")
+    builder.add_edge("recall", END)
+    graph = builder.compile(store=store)
+    out = graph.invoke({"text": "graph memories persist in MongoDB", "recalled": []})
+    assert out["recalled"] == ["graph memories persist in MongoDB"]
+
+
+def test_setup_is_idempotent_and_versioned(
+    store: GenesisStore, mongo_client, database_name
+) -> None:
+    assert store.setup() == 1
+    assert store.setup() == 1
+    meta = mongo_client[database_name]["genesis_migrations"].find_one({"_id": "store:store"})
+    assert meta["version"] == 1
+    indexes = list(mongo_client[database_name]["store"].list_indexes())
+    keys = {tuple(ix["key"].keys()) for ix in indexes}
+    assert {("ns_key",), ("expires_at",), ("expires_at_ms",)} <= keys
+    ttl = [ix for ix in indexes if tuple(ix["key"].keys()) == ("expires_at",)]
+    assert ttl[0]["expireAfterSeconds"] == 0
+
+
+def test_constructor_does_no_io() -> None:
+    from pymongo import MongoClient
+
+    # A client to a closed port: constructing the store must not touch it.
+    client = MongoClient(
+        "mongodb://127.0.0.1:9/?directConnection=true", serverSelectionTimeoutMS=200
+    )
+    GenesisStore(client=client, database="x")
+    client.close()
+
+
+@pytest.mark.parametrize("missing", ["sync", "async"])
+async def test_missing_client_is_a_clear_error(mongo_client, missing: str) -> None:
+    from langgraph_genesis_memory import ConfigurationError
+
+    if missing == "sync":
+        from pymongo import AsyncMongoClient
+
+        s = GenesisStore(async_client=AsyncMongoClient("mongodb://127.0.0.1:9"), database="x")
+        with pytest.raises(ConfigurationError, match="no sync MongoClient"):
+            s.get(("a",), "k")
+        await s.async_client.close()
+    else:
+        s = GenesisStore(client=mongo_client, database="x")
+        with pytest.raises(ConfigurationError, match="no AsyncMongoClient"):
+            await s.aget(("a",), "k")
