@@ -27,6 +27,9 @@ __all__ = [
     "DeleteMany",
     "UpdateOne",
     "CreateIndexes",
+    "Count",
+    "SideRequest",
+    "Failed",
     "Parallel",
     "Plan",
     "run_sync",
@@ -97,6 +100,40 @@ class CreateIndexes(Request):
 
 
 @dataclass(frozen=True)
+class Count(Request):
+    """``count_documents``; returns an ``int``."""
+
+    filter: Mapping[str, Any]
+    collection: str | None = None
+
+
+class SideRequest(Request):
+    """A request served by something other than MongoDB (an embedding model, a vector index).
+
+    Subclasses implement :meth:`execute` and :meth:`aexecute`; they find what they need on the
+    :class:`Target` (``target.extras``). When ``tolerate`` is true, a failure does not raise: the
+    plan receives a :class:`Failed` result and decides (e.g. marks items for repair).
+    """
+
+    tolerate: bool = False
+
+    def execute(self, target: Target) -> Any:
+        """Run with sync clients."""
+        raise NotImplementedError
+
+    async def aexecute(self, target: Target) -> Any:
+        """Run with async clients."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The result of a tolerated :class:`SideRequest` that raised ``error``."""
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
 class Parallel(Request):
     """Several independent requests; the result is the list of their results, in order."""
 
@@ -115,6 +152,7 @@ class Target:
         collection: Name of the default collection.
         describe: Returns a printable name of the deployment (password masked) for errors.
         timeout_ms: The configured server-selection timeout, quoted in errors.
+        extras: What side requests need (e.g. ``{"vectors": ..., "embeddings": ...}``).
     """
 
     def __init__(
@@ -123,8 +161,10 @@ class Target:
         collection: str,
         describe: Callable[[], str],
         timeout_ms: int | None = None,
+        extras: Mapping[str, Any] | None = None,
     ) -> None:
         self.database = database
+        self.extras = dict(extras or {})
         self.collection = collection
         self.describe = describe
         self.timeout_ms = timeout_ms
@@ -152,6 +192,13 @@ def _text_index_missing(exc: OperationFailure) -> ConfigurationError | None:
 def _execute_sync(target: Target, req: Request) -> Any:
     if isinstance(req, Parallel):
         return [_execute_sync(target, r) for r in req.requests]
+    if isinstance(req, SideRequest):
+        try:
+            return req.execute(target)
+        except Exception as exc:
+            if not req.tolerate:
+                raise
+            return Failed(exc)
     coll = target.coll(getattr(req, "collection", None))
     if isinstance(req, Find):
         cursor = coll.find(req.filter, req.projection, skip=req.skip, limit=req.limit)
@@ -164,6 +211,8 @@ def _execute_sync(target: Target, req: Request) -> Any:
         return coll.bulk_write(list(req.requests), ordered=req.ordered)
     if isinstance(req, DeleteMany):
         return coll.delete_many(req.filter).deleted_count
+    if isinstance(req, Count):
+        return coll.count_documents(req.filter)
     if isinstance(req, UpdateOne):
         return coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
@@ -174,6 +223,13 @@ def _execute_sync(target: Target, req: Request) -> Any:
 async def _execute_async(target: Target, req: Request) -> Any:
     if isinstance(req, Parallel):
         return list(await asyncio.gather(*(_execute_async(target, r) for r in req.requests)))
+    if isinstance(req, SideRequest):
+        try:
+            return await req.aexecute(target)
+        except Exception as exc:
+            if not req.tolerate:
+                raise
+            return Failed(exc)
     coll = target.coll(getattr(req, "collection", None))
     if isinstance(req, Find):
         cursor = coll.find(req.filter, req.projection, skip=req.skip, limit=req.limit)
@@ -187,6 +243,8 @@ async def _execute_async(target: Target, req: Request) -> Any:
         return await coll.bulk_write(list(req.requests), ordered=req.ordered)
     if isinstance(req, DeleteMany):
         return (await coll.delete_many(req.filter)).deleted_count
+    if isinstance(req, Count):
+        return await coll.count_documents(req.filter)
     if isinstance(req, UpdateOne):
         return await coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
@@ -215,7 +273,7 @@ def run_sync(target: Target, plan: Plan[T]) -> T:
                 raise mapped from exc
             request = plan.send(result)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value
 
 
 async def run_async(target: Target, plan: Plan[T]) -> T:
@@ -234,4 +292,4 @@ async def run_async(target: Target, plan: Plan[T]) -> T:
                 raise mapped from exc
             request = plan.send(result)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value

@@ -12,9 +12,11 @@ Round trips per batch: one :class:`~langgraph_genesis_memory.mongo.Parallel` rea
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +33,15 @@ from pymongo import DeleteOne, UpdateMany
 from pymongo import UpdateOne as UpdateOneModel
 
 from langgraph_genesis_memory.errors import ConfigurationError
-from langgraph_genesis_memory.mongo import Aggregate, BulkWrite, DeleteMany, Find, Parallel, Plan
+from langgraph_genesis_memory.mongo import (
+    Aggregate,
+    BulkWrite,
+    DeleteMany,
+    Failed,
+    Find,
+    Parallel,
+    Plan,
+)
 from langgraph_genesis_memory.store.documents import (
     NEVER_MS,
     SEP,
@@ -47,7 +57,15 @@ from langgraph_genesis_memory.store.documents import (
     validate_value,
 )
 from langgraph_genesis_memory.store.filters import translate_filter
+from langgraph_genesis_memory.store.indexing import (
+    SyncItem,
+    hashes_of,
+    index_paths,
+    plan_sync_vectors,
+)
+from langgraph_genesis_memory.store.search import SearchSettings, plan_ranked_search
 from langgraph_genesis_memory.store.ttl import TTLPolicy
+from langgraph_genesis_memory.store.vectors import Embed, VectorDelete, vector_texts
 
 __all__ = ["StoreSchema", "plan_batch", "plan_sweep", "ITEM_PROJECTION"]
 
@@ -61,6 +79,8 @@ ITEM_PROJECTION = {
 }
 """Fields read back for items (the derived search fields stay on the server)."""
 
+logger = logging.getLogger("langgraph_genesis_memory.store")
+
 _NEXT = "\x02"  # the character after SEP: [p + SEP, p + _NEXT) holds every path under p
 
 
@@ -70,14 +90,19 @@ class StoreSchema:
 
     Attributes:
         ttl: The TTL policy.
-        text_fields: Paths whose text feeds the text index (``None``: every string).
-        honour_index_arg: Whether a put's ``index=`` argument selects the text (LangGraph
-            ignores it when the store has no ``IndexConfig``).
+        vector_fields: The ``IndexConfig`` fields (default ``["$"]``); ``None`` when the store
+            has no vector index (then a put's ``index=`` is ignored, as in LangGraph).
+        search: How ranked (``query=``) searches run.
     """
 
     ttl: TTLPolicy
-    text_fields: list[str] | None = None
-    honour_index_arg: bool = False
+    vector_fields: list[str] | None = None
+    search: SearchSettings = field(default_factory=SearchSettings)
+
+    @property
+    def vectors(self) -> bool:
+        """Whether the store keeps a vector index."""
+        return self.vector_fields is not None
 
 
 def _now_ms(now: datetime) -> int:
@@ -206,42 +231,54 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
     return prepared, puts
 
 
-def _search_request(
-    op: SearchOp, prefix: tuple[str, ...], query_filter: dict[str, Any], now_ms: int
-) -> Find | None:
-    if op.limit == 0:
-        return None
-    query: dict[str, Any] = {**_prefix_range("_id", prefix), **_live(now_ms)}
+def _scope(
+    prefix: tuple[str, ...], query_filter: dict[str, Any], now_ms: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(prefix clause, checks): where a search looks, and what every result must meet."""
+    checks: dict[str, Any] = dict(_live(now_ms))
     for path, condition in query_filter.items():
-        if path in query:  # never clobber our own clauses
-            query.setdefault("$and", []).append({path: condition})
+        if path in checks:  # never clobber our own clauses
+            checks.setdefault("$and", []).append({path: condition})
         else:
-            query[path] = condition
-    if op.query:
-        query["$text"] = {"$search": op.query}
-        projection = {**ITEM_PROJECTION, "score": {"$meta": "textScore"}}
-        sort = [("score", {"$meta": "textScore"}), ("_id", 1)]
-        return Find(query, projection, sort=sort, skip=op.offset, limit=op.limit)
+            checks[path] = condition
+    return _prefix_range("_id", prefix), checks
+
+
+def _plain_search(op: SearchOp, prefix_scope: dict[str, Any], checks: dict[str, Any]) -> Find:
+    query = {**prefix_scope, **checks} if "_id" not in checks else {"$and": [prefix_scope, checks]}
     sort = [("updated_at", -1), ("_id", 1)]
     return Find(query, ITEM_PROJECTION, sort=sort, skip=op.offset, limit=op.limit)
 
 
-def _put_model(put: _Put, doc_id: str, now: datetime, schema: StoreSchema) -> Any:
+def _lexical_text(put: _Put, schema: StoreSchema) -> str:
+    """The words a put contributes to ranked search (its indexed fields, else every string)."""
+    assert put.value is not None
+    if schema.vector_fields is None:
+        return "\n".join(extract_text(put.value, None))
+    paths = index_paths(put.op.index, schema.vector_fields)
+    return "\n".join(extract_text(put.value, paths)) if paths else ""
+
+
+def _put_model(
+    put: _Put, doc_id: str, now: datetime, schema: StoreSchema, revision: str, pending: bool
+) -> Any:
     if put.value is None:
         return DeleteOne({"_id": doc_id})
     expires_at, expires_ms = _expiry(now, put.ttl)
-    paths = schema.text_fields
-    if schema.honour_index_arg and put.op.index is not None:
-        paths = [] if put.op.index is False else list(put.op.index)
-    texts = extract_text(put.value, paths) if paths != [] else []
     namespace = put.namespace
+    fields: dict[str, Any] = {
+        "value": put.value,
+        "search_text": _lexical_text(put, schema),
+        "ttl": put.ttl,
+        "expires_at_ms": expires_ms,
+    }
+    if schema.vectors:
+        fields["index_paths"] = put.op.index if put.op.index is not None else None
+        fields["revision"] = revision
+        if pending:
+            fields["index_pending"] = True
     update: dict[str, Any] = {
-        "$set": {
-            "value": put.value,
-            "search_text": "\n".join(texts),
-            "ttl": put.ttl,
-            "expires_at_ms": expires_ms,
-        },
+        "$set": fields,
         "$setOnInsert": {
             "namespace": list(namespace),
             "ns_key": encode_path(namespace),
@@ -255,7 +292,7 @@ def _put_model(put: _Put, doc_id: str, now: datetime, schema: StoreSchema) -> An
     if expires_at is None:
         update["$unset"] = {"expires_at": ""}
     else:
-        update["$set"]["expires_at"] = expires_at
+        fields["expires_at"] = expires_at
     return UpdateOneModel({"_id": doc_id}, update, upsert=True)
 
 
@@ -290,13 +327,16 @@ def plan_batch(
     if get_ids:
         reads.append(Find({"_id": {"$in": sorted(get_ids)}, **_live(now_ms)}, ITEM_PROJECTION))
         slots.append(("get", None))
+    ranked: list[tuple[int, SearchOp, str]] = []
     for i, op in enumerate(ops):
         if isinstance(op, SearchOp):
-            request = _search_request(op, *prepared[i], now_ms)
-            if request is None:
+            if op.limit == 0:
                 results[i] = []
+            elif op.query:
+                ranked.append((i, op, op.query))
             else:
-                reads.append(request)
+                prefix, query_filter = prepared[i]
+                reads.append(_plain_search(op, *_scope(prefix, query_filter, now_ms)))
                 slots.append(("search", i))
         elif isinstance(op, ListNamespacesOp):
             if op.limit == 0:
@@ -304,28 +344,72 @@ def plan_batch(
             else:
                 reads.append(Aggregate(_list_namespaces_pipeline(op, now_ms)))
                 slots.append(("list", i))
+    queries = sorted({query for _, _, query in ranked}) if schema.vectors else []
+    if queries:
+        reads.append(Embed(queries, query=True))
+        slots.append(("embed", None))
+    if schema.vectors and puts:
+        reads.append(Find({"_id": {"$in": sorted(puts)}}, {"vectors": 1, "index_pending": 1}))
+        slots.append(("indexed", None))
     responses: list[Any] = (yield Parallel(tuple(reads))) if reads else []
 
     refresh: dict[float, set[str]] = {}
+    embeddings: dict[str, Any] = {}
+    indexed: dict[str, Any] = {}
+
+    def touch(op: GetOp | SearchOp, docs: Iterable[dict[str, Any]]) -> None:
+        if schema.ttl.refresh(op.refresh_ttl):
+            for doc in docs:
+                if doc.get("ttl"):
+                    refresh.setdefault(doc["ttl"], set()).add(doc["_id"])
+
     for (kind, position), response in zip(slots, responses, strict=True):
         if kind == "get":
             found = {doc["_id"]: doc for doc in response}
             for i, op in enumerate(ops):
                 if isinstance(op, GetOp) and (doc := found.get(prepared[i])) is not None:
                     results[i] = to_item(doc)
-                    if doc.get("ttl") and schema.ttl.refresh(op.refresh_ttl):
-                        refresh.setdefault(doc["ttl"], set()).add(doc["_id"])
+                    touch(op, [doc])
         elif kind == "search":
-            op = ops[position]
-            results[position] = [to_search_item(doc, doc.get("score")) for doc in response]
-            if schema.ttl.refresh(op.refresh_ttl):
-                for doc in response:
-                    if doc.get("ttl"):
-                        refresh.setdefault(doc["ttl"], set()).add(doc["_id"])
-        else:
+            results[position] = [to_search_item(doc) for doc in response]
+            touch(ops[position], response)
+        elif kind == "list":
             results[position] = [decode_path(row["_id"]) for row in response]
+        elif kind == "embed":
+            embeddings = dict(zip(queries, response, strict=True))
+        else:
+            indexed = {doc["_id"]: doc for doc in response}
+
+    for i, search_op, query in ranked:
+        prefix, query_filter = prepared[i]
+        prefix_scope, checks = _scope(prefix, query_filter, now_ms)
+        page = yield from plan_ranked_search(
+            search_op, prefix, prefix_scope, checks, ITEM_PROJECTION, schema.search,
+            embeddings.get(query),
+        )  # fmt: skip
+        results[i] = [to_search_item(doc, score) for doc, score in page]
+        touch(search_op, [doc for doc, _ in page])
 
     # -- writes: one bulk write -------------------------------------------------------------
+    revision = uuid.uuid4().hex
+    sync: list[SyncItem] = []
+    if schema.vectors:
+        for doc_id, put in puts.items():
+            if put.value is None:
+                continue
+            previous = indexed.get(doc_id) or {}
+            texts = vector_texts(put.value, index_paths(put.op.index, schema.vector_fields or []))
+            sync.append(
+                SyncItem(
+                    doc_id,
+                    put.namespace,
+                    put.op.key,
+                    texts,
+                    hashes_of(previous),
+                    bool(previous.get("index_pending")),
+                )
+            )
+    pending = {item.doc_id for item in sync if item.needs_sync()}
     writes: list[Any] = []
     for ttl, ids in sorted(refresh.items()):
         ids -= puts.keys()  # a put in this batch sets a fresh expiry anyway
@@ -335,27 +419,40 @@ def plan_batch(
                 {"_id": {"$in": sorted(ids)}, **_live(now_ms)},
                 {"$set": {"expires_at": expires_at, "expires_at_ms": expires_ms}},
             ))  # fmt: skip
-    writes.extend(_put_model(put, doc_id, now, schema) for doc_id, put in puts.items())
+    writes.extend(
+        _put_model(put, doc_id, now, schema, revision, doc_id in pending)
+        for doc_id, put in puts.items()
+    )
     if writes:
         yield BulkWrite(tuple(writes))
+    deleted = [d for d, put in puts.items() if put.value is None and d in indexed]
+    if sync or deleted:
+        yield from plan_sync_vectors(sync, deleted, revision)
     return results
 
 
-def plan_sweep(now: datetime | None = None) -> Plan[tuple[int, list[str]]]:
-    """Delete expired items.
+def plan_sweep(now: datetime | None = None, *, vectors: bool = False) -> Plan[int]:
+    """Delete expired items (and, with a vector index, their vectors).
 
     Items are selected by ``expires_at_ms`` and deleted with the same condition, so an item whose
-    TTL was refreshed in between is kept.
+    TTL was refreshed in between is kept (and keeps its vectors).
 
     Returns:
-        A plan whose value is ``(deleted, candidate_ids)``: how many documents were removed and
-        the ``_id`` of every item that was expired when the sweep looked.
+        A plan whose value is the number of items removed.
     """
     now_ms = _now_ms(now or datetime.now(UTC))
     expired = {"expires_at_ms": {"$lte": now_ms}}
     docs = yield Find(expired, {"_id": 1})
     ids = [doc["_id"] for doc in docs]
     if not ids:
-        return 0, []
-    deleted = yield DeleteMany({"_id": {"$in": ids}, **expired})
-    return deleted, ids
+        return 0
+    deleted: int = yield DeleteMany({"_id": {"$in": ids}, **expired})
+    if vectors:
+        kept = yield Find({"_id": {"$in": ids}}, {"_id": 1})
+        gone = sorted(set(ids) - {doc["_id"] for doc in kept})
+        outcome = yield VectorDelete(item_ids=gone, tolerate=True)
+        if isinstance(outcome, Failed):
+            logger.warning(
+                "Sweep could not delete vectors (%s); store.reindex() will.", outcome.error
+            )
+    return deleted

@@ -5,31 +5,39 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from os import PathLike
+from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.store.base import (
     NOT_PROVIDED,
     BaseStore,
+    IndexConfig,
     NotProvided,
     Op,
     PutOp,
     Result,
     TTLConfig,
+    ensure_embeddings,
 )
 from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
 
-from langgraph_genesis_memory.config import database_from_env
+from langgraph_genesis_memory.config import data_dir_from_env, database_from_env
 from langgraph_genesis_memory.connection import describe_client, open_async, open_sync
 from langgraph_genesis_memory.errors import ConfigurationError
+from langgraph_genesis_memory.index.chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.migrations import plan_setup
 from langgraph_genesis_memory.mongo import Plan, Target, run_async, run_sync
 from langgraph_genesis_memory.store.documents import validate_namespace
+from langgraph_genesis_memory.store.indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store.plan import StoreSchema, plan_batch, plan_sweep
+from langgraph_genesis_memory.store.search import SearchMode, SearchSettings
 from langgraph_genesis_memory.store.ttl import TTLPolicy
 
 __all__ = ["GenesisStore", "STORE_MIGRATIONS"]
@@ -39,6 +47,59 @@ logger = logging.getLogger(__name__)
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def _progress_bar(show: bool | None) -> Iterator[Any]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=0, desc="reindex", unit="item", disable=show is False, delay=0 if show else 2)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _chroma_args(
+    chroma: Mapping[str, Any] | None,
+    data_dir: str | PathLike[str] | None,
+    database: str,
+    collection: str,
+) -> dict[str, Any]:
+    """Where the vector index lives: explicit args, then env, then ``<data_dir>/chroma``."""
+    args = dict(chroma or {})
+    if not any(args.get(k) for k in ("host", "path", "in_memory")) and not (
+        os.environ.get("CHROMA_HOST") or os.environ.get("GENESIS_CHROMA_PATH")
+    ):
+        base = Path(data_dir).expanduser() if data_dir else data_dir_from_env()
+        args["path"] = str(base / "chroma")
+    args.setdefault("collection", _chroma_name(f"{database}-{collection}"))
+    return args
+
+
+def _chroma_name(name: str) -> str:
+    """A valid Chroma collection name: 3-512 of ``[A-Za-z0-9._-]``, alphanumeric at both ends."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", name).strip("._-") or "genesis"
+    return (cleaned + "-idx" if len(cleaned) < 3 else cleaned)[:512]
+
+
+def _index_config(index: IndexConfig | None) -> tuple[IndexConfig | None, Any]:
+    """Validate LangGraph's ``IndexConfig``; return it (``fields`` defaulted) and the model."""
+    if index is None:
+        return None, None
+    if not isinstance(index, Mapping) or "embed" not in index:
+        raise ConfigurationError(
+            "index must be LangGraph's IndexConfig, e.g. {'dims': 384, 'embed': "
+            "MiniLMEmbeddings(), 'fields': ['text']}."
+        )
+    dims = index.get("dims")
+    if isinstance(dims, bool) or not isinstance(dims, int) or dims <= 0:
+        raise ConfigurationError(f"index['dims'] must be a positive integer; got {dims!r}.")
+    fields = index.get("fields") or ["$"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) and f for f in fields):
+        raise ConfigurationError(f"index['fields'] must be a list of JSON paths; got {fields!r}.")
+    config: IndexConfig = {**index, "fields": list(fields)}
+    return config, ensure_embeddings(index["embed"])
 
 
 STORE_MIGRATIONS: list[list[IndexModel]] = [
@@ -109,6 +170,12 @@ class GenesisStore(BaseStore):
         namespace_ttl: Mapping[str, float | None] | None = None,
         timeout_ms: int | None = None,
         clock: Callable[[], datetime] | None = None,
+        index: IndexConfig | None = None,
+        vector_index: ChromaIndex | None = None,
+        async_vector_index: AsyncChromaIndex | None = None,
+        search_mode: SearchMode = "hybrid",
+        lexical: Literal["bm25", "text_index"] = "bm25",
+        rrf_k: float = 60.0,
     ) -> None:
         if client is None and async_client is None:
             raise ConfigurationError(
@@ -123,7 +190,29 @@ class GenesisStore(BaseStore):
         self.collection_name = collection
         self.ttl_policy = TTLPolicy(ttl, namespace_ttl)
         self.ttl_config = ttl
-        self._schema = StoreSchema(ttl=self.ttl_policy)
+        self.index_config, self.embeddings = _index_config(index)
+        if self.index_config is not None and vector_index is None and async_vector_index is None:
+            raise ConfigurationError(
+                "index= needs a vector index: pass vector_index=ChromaIndex.from_config(...) "
+                "(and/or async_vector_index=), or use GenesisStore.from_conn_string(index=...)."
+            )
+        if vector_index is not None and async_vector_index is None:
+            async_vector_index = AsyncChromaIndex(
+                collection=vector_index.collection, client=vector_index.client
+            )
+        self.vector_index = vector_index
+        self.async_vector_index = async_vector_index
+        if search_mode not in ("hybrid", "vector", "lexical"):
+            raise ConfigurationError(
+                f"search_mode must be hybrid, vector or lexical; got {search_mode!r}."
+            )
+        if lexical not in ("bm25", "text_index"):
+            raise ConfigurationError(f"lexical must be 'bm25' or 'text_index'; got {lexical!r}.")
+        self._schema = StoreSchema(
+            ttl=self.ttl_policy,
+            vector_fields=None if self.index_config is None else self.index_config["fields"],
+            search=SearchSettings(mode=search_mode, lexical=lexical, rrf_k=float(rrf_k)),
+        )
         self._timeout_ms = timeout_ms
         self._clock = clock or _utcnow
         self._sweeper: threading.Thread | None = None
@@ -141,6 +230,9 @@ class GenesisStore(BaseStore):
         collection: str = "store",
         ttl: TTLConfig | None = None,
         namespace_ttl: Mapping[str, float | None] | None = None,
+        index: IndexConfig | None = None,
+        chroma: Mapping[str, Any] | None = None,
+        search_mode: SearchMode = "hybrid",
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
     ) -> Iterator[GenesisStore]:
@@ -150,9 +242,15 @@ class GenesisStore(BaseStore):
         MongoDB-compatible server under ``data_dir``, started if it is not running and left
         running for other processes; stop it with ``genesis-memory local stop``).
 
+        With ``index``, the vector index is a Chroma collection: a Chroma server when
+        ``chroma={"host": ...}`` or ``CHROMA_HOST`` is set, else an embedded persistent directory
+        (``chroma={"path": ...}``, ``GENESIS_CHROMA_PATH``, or ``<data_dir>/chroma``).
+
         Args:
             conn_string: A MongoDB connection string.
-            database, collection, ttl, namespace_ttl: As the constructor.
+            database, collection, ttl, namespace_ttl, index, search_mode: As the constructor.
+            chroma: Keyword arguments of :meth:`ChromaIndex.from_config` (``host``, ``port``,
+                ``ssl``, ``headers``, ``path``, ``collection``, ``in_memory``, ``hnsw``).
             data_dir: Local-mode data folder. Default: ``GENESIS_DATA_DIR`` or ``./.genesis``.
             timeout_ms: How long to wait for MongoDB before
                 :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
@@ -160,15 +258,28 @@ class GenesisStore(BaseStore):
 
         Yields:
             A ``GenesisStore`` with a sync client (use :meth:`afrom_conn_string` for async).
+
+        Raises:
+            DatabaseUnavailableError, LocalServerError, MissingDependencyError,
+            ConfigurationError: When the deployment or the index cannot be opened.
         """
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
+            name = database or database_from_env()
+            vectors = None
+            if index is not None:
+                vectors = ChromaIndex.from_config(
+                    **_chroma_args(chroma, data_dir, name, collection)
+                )
             yield cls(
                 client=conn.client,
-                database=database,
+                database=name,
                 collection=collection,
                 ttl=ttl,
                 namespace_ttl=namespace_ttl,
                 timeout_ms=conn.timeout_ms,
+                index=index,
+                vector_index=vectors,
+                search_mode=search_mode,
             )
 
     @classmethod
@@ -181,6 +292,9 @@ class GenesisStore(BaseStore):
         collection: str = "store",
         ttl: TTLConfig | None = None,
         namespace_ttl: Mapping[str, float | None] | None = None,
+        index: IndexConfig | None = None,
+        chroma: Mapping[str, Any] | None = None,
+        search_mode: SearchMode = "hybrid",
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
     ) -> AsyncIterator[GenesisStore]:
@@ -188,17 +302,31 @@ class GenesisStore(BaseStore):
 
         Yields:
             A ``GenesisStore`` with an ``AsyncMongoClient`` for the async API and a
-            ``MongoClient`` for sync calls made from worker threads (sync nodes).
+            ``MongoClient`` for sync calls made from worker threads (sync nodes); with a Chroma
+            server, an ``AsyncHttpClient`` for the async vector index.
         """
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
+            name = database or database_from_env()
+            vectors = avectors = None
+            if index is not None:
+                args = _chroma_args(chroma, data_dir, name, collection)
+                avectors = await AsyncChromaIndex.from_config(**args)
+                if avectors._sync is not None:  # embedded: share the one client
+                    vectors = avectors._sync
+                else:
+                    vectors = await asyncio.to_thread(ChromaIndex.from_config, **args)
             yield cls(
                 client=conn.client,
                 async_client=conn.async_client,
-                database=database,
+                database=name,
                 collection=collection,
                 ttl=ttl,
                 namespace_ttl=namespace_ttl,
                 timeout_ms=conn.timeout_ms,
+                index=index,
+                vector_index=vectors,
+                async_vector_index=avectors,
+                search_mode=search_mode,
             )
 
     # -- execution -----------------------------------------------------------------------------
@@ -211,7 +339,7 @@ class GenesisStore(BaseStore):
         client = self.client
         return Target(
             client[self.database], self.collection_name, lambda: describe_client(client),
-            self._timeout_ms,
+            self._timeout_ms, {"vectors": self.vector_index, "embeddings": self.embeddings},
         )  # fmt: skip
 
     def _atarget(self) -> Target:
@@ -224,7 +352,7 @@ class GenesisStore(BaseStore):
         client = self.async_client
         return Target(
             client[self.database], self.collection_name, lambda: describe_client(client),
-            self._timeout_ms,
+            self._timeout_ms, {"vectors": self.async_vector_index, "embeddings": self.embeddings},
         )  # fmt: skip
 
     def _run(self, plan: Plan[Any]) -> Any:
@@ -244,11 +372,11 @@ class GenesisStore(BaseStore):
             ConfigurationError: For a bad op; nothing of the batch is written.
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        return self._run(plan_batch(ops, self._schema, self._clock()))  # type: ignore[no-any-return]
+        return self._run(plan_batch(ops, self._schema, self._clock()))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of :meth:`batch`, on the ``AsyncMongoClient`` (same semantics and errors)."""
-        return await self._arun(plan_batch(ops, self._schema, self._clock()))  # type: ignore[no-any-return]
+        return await self._arun(plan_batch(ops, self._schema, self._clock()))
 
     def put(
         self,
@@ -298,11 +426,57 @@ class GenesisStore(BaseStore):
         Returns:
             The schema version now in place.
         """
-        return self._run(self._plan_setup())  # type: ignore[no-any-return]
+        return self._run(self._plan_setup())
 
     async def asetup(self) -> int:
         """Async twin of :meth:`setup`."""
-        return await self._arun(self._plan_setup())  # type: ignore[no-any-return]
+        return await self._arun(self._plan_setup())
+
+    # -- vector index ----------------------------------------------------------------------------
+    def _plan_reindex(self, full: bool, batch_size: int, progress: Any) -> Any:
+        if self.index_config is None:
+            raise ConfigurationError("reindex() needs a store built with index= (IndexConfig).")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigurationError(f"batch_size must be a positive integer; got {batch_size!r}.")
+        live = {"expires_at_ms": {"$gt": int(self._clock().timestamp() * 1000)}}
+        return plan_reindex(
+            live,
+            self.index_config.get("fields") or ["$"],
+            full=full,
+            batch_size=batch_size,
+            progress=progress,
+        )
+
+    def reindex(
+        self, *, full: bool = False, batch_size: int = 256, progress: bool | None = None
+    ) -> ReindexResult:
+        """Repair the vector index so Chroma agrees exactly with MongoDB, or rebuild it.
+
+        Repair (default): re-embed items whose index update failed (flagged in MongoDB), delete
+        vectors of deleted or expired items and of removed fields, and re-embed items whose
+        vectors do not match their current text. ``full=True`` drops the Chroma collection and
+        re-embeds every live item: use it after changing the embedding model or ``dims``.
+
+        Args:
+            full: Rebuild everything instead of repairing.
+            batch_size: Items embedded and written per step.
+            progress: Show a progress bar (``tqdm``); default: only for more than 1,000 items.
+
+        Returns:
+            A :class:`~langgraph_genesis_memory.store.indexing.ReindexResult`.
+
+        Raises:
+            ConfigurationError: If the store has no vector index.
+        """
+        with _progress_bar(progress) as bar:
+            return self._run(self._plan_reindex(full, batch_size, bar))
+
+    async def areindex(
+        self, *, full: bool = False, batch_size: int = 256, progress: bool | None = None
+    ) -> ReindexResult:
+        """Async twin of :meth:`reindex`."""
+        with _progress_bar(progress) as bar:
+            return await self._arun(self._plan_reindex(full, batch_size, bar))
 
     # -- TTL sweeps ----------------------------------------------------------------------------
     def sweep(self) -> int:
@@ -315,13 +489,11 @@ class GenesisStore(BaseStore):
         Returns:
             The number of items removed.
         """
-        deleted, _ = self._run(plan_sweep(self._clock()))
-        return int(deleted)
+        return int(self._run(plan_sweep(self._clock(), vectors=self._schema.vectors)))
 
     async def asweep(self) -> int:
         """Async twin of :meth:`sweep`."""
-        deleted, _ = await self._arun(plan_sweep(self._clock()))
-        return int(deleted)
+        return int(await self._arun(plan_sweep(self._clock(), vectors=self._schema.vectors)))
 
     def _interval_seconds(self, sweep_interval_minutes: float | None) -> float:
         minutes = sweep_interval_minutes or self.ttl_policy.sweep_interval_minutes
