@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,6 +185,7 @@ class _Put:
     namespace: tuple[str, ...]
     value: dict[str, Any] | None
     ttl: float | None
+    text: str = ""
 
 
 def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[str, _Put]]:
@@ -214,7 +215,6 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
         elif isinstance(op, PutOp):
             namespace = validate_namespace(op.namespace)
             key = validate_key(op.key)
-            value = None if op.value is None else validate_value(op.value, overhead=1024)
             if (
                 op.index is not None
                 and op.index is not False
@@ -224,7 +224,16 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
                     f"index must be False, None or a list of field paths; got {op.index!r}."
                 )
             ttl = schema.ttl.resolve(namespace, op.ttl)
-            puts[item_id(namespace, key)] = _Put(position, op, namespace, value, ttl)
+            text = ""
+            value = None
+            if op.value is not None:
+                if isinstance(op.value, Mapping):
+                    text = _lexical_text(op.value, op.index, schema)
+                # The whole document must fit: value, words, and our fields (under 4 KiB
+                # besides the namespace and key).
+                overhead = 4096 + len(text.encode()) + 2 * len(item_id(namespace, key).encode())
+                value = validate_value(op.value, overhead=overhead)
+            puts[item_id(namespace, key)] = _Put(position, op, namespace, value, ttl, text)
             prepared.append(None)
         else:
             raise ConfigurationError(f"Unknown store operation: {type(op).__name__}.")
@@ -250,13 +259,23 @@ def _plain_search(op: SearchOp, prefix_scope: dict[str, Any], checks: dict[str, 
     return Find(query, ITEM_PROJECTION, sort=sort, skip=op.offset, limit=op.limit)
 
 
-def _lexical_text(put: _Put, schema: StoreSchema) -> str:
-    """The words a put contributes to ranked search (its indexed fields, else every string)."""
-    assert put.value is not None
+MAX_SEARCH_TEXT = 262_144
+"""Characters of an item's text kept for word ranking (longer texts are cut)."""
+
+
+def _lexical_text(value: Mapping[str, Any], index: object, schema: StoreSchema) -> str:
+    """The words an item contributes to ranked search: its indexed fields, else every string.
+
+    Without a vector index (``vector_fields`` is ``None``) a put's ``index=`` is ignored, as in
+    LangGraph, and every string of the value counts.
+    """
     if schema.vector_fields is None:
-        return "\n".join(extract_text(put.value, None))
-    paths = index_paths(put.op.index, schema.vector_fields)
-    return "\n".join(extract_text(put.value, paths)) if paths else ""
+        paths: list[str] | None = None
+    else:
+        paths = index_paths(index, schema.vector_fields)
+        if not paths:
+            return ""
+    return "\n".join(extract_text(value, paths))[:MAX_SEARCH_TEXT]
 
 
 def _put_model(
@@ -268,7 +287,7 @@ def _put_model(
     namespace = put.namespace
     fields: dict[str, Any] = {
         "value": put.value,
-        "search_text": _lexical_text(put, schema),
+        "search_text": put.text,
         "ttl": put.ttl,
         "expires_at_ms": expires_ms,
     }

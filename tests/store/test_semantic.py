@@ -84,7 +84,9 @@ DOCS = {
 @pytest.fixture
 def semantic(mongo_client, database_name) -> GenesisStore:
     store = make_store(mongo_client, database_name, fields=["text"])
-    store.batch([PutOp(("conv", "c1"), k, {"text": t, "n": i}) for i, (k, t) in enumerate(DOCS.items())])
+    store.batch(
+        [PutOp(("conv", "c1"), k, {"text": t, "n": i}) for i, (k, t) in enumerate(DOCS.items())]
+    )
     store.put(("conv", "c2"), "tea2", {"text": "green tea every morning", "n": 9})
     return store
 
@@ -202,7 +204,9 @@ def test_reindex_removes_orphans_and_restores_lost_vectors(mongo_client, databas
 def test_full_rebuild_after_changing_the_model(mongo_client, database_name) -> None:
     store = make_store(mongo_client, database_name, fields=["text"])
     words = "apple bread cheese dates eggs figs grapes honey ice jam kale lemon".split()
-    store.batch([PutOp(("docs",), f"k{i}", {"text": f"memory of {w}"}) for i, w in enumerate(words)])
+    store.batch(
+        [PutOp(("docs",), f"k{i}", {"text": f"memory of {w}"}) for i, w in enumerate(words)]
+    )
     rebuilt = GenesisStore(
         client=mongo_client,
         database=database_name,
@@ -251,7 +255,11 @@ def test_index_config_errors(mongo_client) -> None:
     with pytest.raises(ConfigurationError, match="vector index"):
         GenesisStore(client=mongo_client, index={"dims": 4, "embed": HashEmbeddings(4)})
     with pytest.raises(ConfigurationError, match="dims"):
-        GenesisStore(client=mongo_client, index={"dims": 0, "embed": HashEmbeddings(4)}, vector_index=_index())
+        GenesisStore(
+            client=mongo_client,
+            index={"dims": 0, "embed": HashEmbeddings(4)},
+            vector_index=_index(),
+        )
     with pytest.raises(ConfigurationError, match="search_mode"):
         GenesisStore(client=mongo_client, search_mode="magic")
 
