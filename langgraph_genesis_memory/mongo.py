@@ -54,6 +54,8 @@ class Find(Request):
     skip: int = 0
     limit: int = 0
     collection: str | None = None
+    batch_size: int = 0
+    """Documents per reply (0: the server's default); a large value saves ``getMore`` trips."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,9 @@ def _execute_sync(target: Target, req: Request) -> Any:
             return Failed(exc)
     coll = target.coll(getattr(req, "collection", None))
     if isinstance(req, Find):
-        cursor = coll.find(req.filter, req.projection, skip=req.skip, limit=req.limit)
+        cursor = coll.find(
+            req.filter, req.projection, skip=req.skip, limit=req.limit, batch_size=req.batch_size
+        )
         if req.sort:
             cursor = cursor.sort(list(req.sort))
         return list(cursor)
@@ -232,7 +236,9 @@ async def _execute_async(target: Target, req: Request) -> Any:
             return Failed(exc)
     coll = target.coll(getattr(req, "collection", None))
     if isinstance(req, Find):
-        cursor = coll.find(req.filter, req.projection, skip=req.skip, limit=req.limit)
+        cursor = coll.find(
+            req.filter, req.projection, skip=req.skip, limit=req.limit, batch_size=req.batch_size
+        )
         if req.sort:
             cursor = cursor.sort(list(req.sort))
         return await cursor.to_list()

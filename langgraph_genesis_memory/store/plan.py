@@ -69,15 +69,12 @@ from langgraph_genesis_memory.store.vectors import Embed, VectorDelete, vector_t
 
 __all__ = ["StoreSchema", "plan_batch", "plan_sweep", "ITEM_PROJECTION"]
 
-ITEM_PROJECTION = {
-    "namespace": 1,
-    "key": 1,
-    "value": 1,
-    "created_at": 1,
-    "updated_at": 1,
-    "ttl": 1,
-}
-"""Fields read back for items (the derived search fields stay on the server)."""
+ITEM_PROJECTION = None
+"""Items are read whole: on the local server a projection costs more than the bytes it saves,
+and the derived fields are small (at most 256 KiB of text)."""
+
+BIG_BATCH = 100_000
+"""``batch_size`` for reads whose whole result is needed at once (no ``getMore`` trips)."""
 
 logger = logging.getLogger("langgraph_genesis_memory.store")
 
@@ -155,10 +152,20 @@ def _condition_query(condition: MatchCondition) -> dict[str, Any]:
     return {"ns_key": {"$regex": pattern}}
 
 
+def _flat_and(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    """AND of ``clauses`` as one flat document when their fields differ, else ``$and``."""
+    merged: dict[str, Any] = {}
+    for clause in clauses:
+        if merged.keys() & clause.keys():
+            return {"$and": clauses}
+        merged.update(clause)
+    return merged
+
+
 def _list_namespaces_pipeline(op: ListNamespacesOp, now_ms: int) -> list[dict[str, Any]]:
     clauses = [_live(now_ms)]
     clauses += [q for q in (_condition_query(c) for c in op.match_conditions or ()) if q]
-    match = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    match = _flat_and(clauses)
     pipeline: list[dict[str, Any]] = [{"$match": match}]
     if op.max_depth is None:
         pipeline.append({"$group": {"_id": "$ns_key"}})
@@ -256,7 +263,9 @@ def _scope(
 def _plain_search(op: SearchOp, prefix_scope: dict[str, Any], checks: dict[str, Any]) -> Find:
     query = {**prefix_scope, **checks} if "_id" not in checks else {"$and": [prefix_scope, checks]}
     sort = [("updated_at", -1), ("_id", 1)]
-    return Find(query, ITEM_PROJECTION, sort=sort, skip=op.offset, limit=op.limit)
+    return Find(
+        query, ITEM_PROJECTION, sort=sort, skip=op.offset, limit=op.limit, batch_size=op.limit
+    )
 
 
 MAX_SEARCH_TEXT = 262_144
@@ -344,7 +353,13 @@ def plan_batch(
     slots: list[tuple[str, Any]] = []
     get_ids = {prepared[i] for i, op in enumerate(ops) if isinstance(op, GetOp)}
     if get_ids:
-        reads.append(Find({"_id": {"$in": sorted(get_ids)}, **_live(now_ms)}, ITEM_PROJECTION))
+        reads.append(
+            Find(
+                {"_id": {"$in": sorted(get_ids)}, **_live(now_ms)},
+                ITEM_PROJECTION,
+                batch_size=len(get_ids),
+            )
+        )
         slots.append(("get", None))
     ranked: list[tuple[int, SearchOp, str]] = []
     for i, op in enumerate(ops):
@@ -368,7 +383,13 @@ def plan_batch(
         reads.append(Embed(queries, query=True))
         slots.append(("embed", None))
     if schema.vectors and puts:
-        reads.append(Find({"_id": {"$in": sorted(puts)}}, {"vectors": 1, "index_pending": 1}))
+        reads.append(
+            Find(
+                {"_id": {"$in": sorted(puts)}},
+                {"vectors": 1, "index_pending": 1},
+                batch_size=len(puts),
+            )
+        )
         slots.append(("indexed", None))
     responses: list[Any] = (yield Parallel(tuple(reads))) if reads else []
 

@@ -30,11 +30,14 @@ from langgraph.store.base import SearchOp
 from langgraph_genesis_memory.index.fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.index.lexical import BM25Ranker
 from langgraph_genesis_memory.mongo import Find, Plan
+from langgraph_genesis_memory.store.documents import encode_path
 from langgraph_genesis_memory.store.vectors import VectorQuery
 
 __all__ = ["SearchSettings", "plan_ranked_search"]
 
 SearchMode = Literal["hybrid", "vector", "lexical"]
+
+BIG_BATCH = 100_000
 
 
 @dataclass(frozen=True)
@@ -64,18 +67,26 @@ def _and(*clauses: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lexical_ranking(
-    op: SearchOp, scope: dict[str, Any], depth: int, settings: SearchSettings
+    op: SearchOp,
+    prefix: tuple[str, ...],
+    scope: dict[str, Any],
+    checks: dict[str, Any],
+    depth: int,
+    settings: SearchSettings,
 ) -> Plan[list[tuple[str, float]]]:
     assert op.query
     if settings.lexical == "text_index":
+        # The prefix as a range of ns_key (not _id): $text plans well with it.
+        encoded = encode_path(prefix)
+        ns_scope = {"ns_key": {"$gte": encoded, "$lt": encoded + "\x02"}} if prefix else {}
         docs = yield Find(
-            _and(scope, {"$text": {"$search": op.query}}),
+            _and(ns_scope, checks, {"$text": {"$search": op.query}}),
             {"score": {"$meta": "textScore"}},
             sort=[("score", {"$meta": "textScore"}), ("_id", 1)],
             limit=depth,
         )
         return [(d["_id"], float(d.get("score") or 0.0)) for d in docs]
-    docs = yield Find(scope, {"search_text": 1})
+    docs = yield Find(_and(scope, checks), {"search_text": 1}, batch_size=BIG_BATCH)
     if not docs:
         return []
     ranker = BM25Ranker([d["_id"] for d in docs], [d.get("search_text") or "" for d in docs])
@@ -96,7 +107,7 @@ def _vector_ranking(
         ids = [h.item_id for h in hits]
         if not ids:
             return []
-        found = yield Find(_and(checks, {"_id": {"$in": ids}}), {"_id": 1})
+        found = yield Find(_and(checks, {"_id": {"$in": ids}}), {"_id": 1}, batch_size=len(ids))
         alive = {d["_id"] for d in found}
         kept = [(h.item_id, h.score) for h in hits if h.item_id in alive]
         if len(kept) >= depth or exhausted:
@@ -110,7 +121,7 @@ def plan_ranked_search(
     prefix: tuple[str, ...],
     prefix_scope: dict[str, Any],
     checks: dict[str, Any],
-    projection: dict[str, Any],
+    projection: dict[str, Any] | None,
     settings: SearchSettings,
     embedding: Sequence[float] | None,
 ) -> Plan[list[tuple[dict[str, Any], float]]]:
@@ -137,9 +148,8 @@ def plan_ranked_search(
         rankings.append((yield from _vector_ranking(embedding, prefix, checks, depth)))
     if mode in ("lexical", "hybrid"):
         depth = want if mode == "lexical" else max(want, settings.fusion_depth)
-        rankings.append(
-            (yield from _lexical_ranking(op, _and(prefix_scope, checks), depth, settings))
-        )
+        lexical = yield from _lexical_ranking(op, prefix, prefix_scope, checks, depth, settings)
+        rankings.append(lexical)
     if mode == "hybrid":
         fused = reciprocal_rank_fusion(
             [[i for i, _ in r] for r in rankings],
@@ -152,6 +162,6 @@ def plan_ranked_search(
     page = ranked[op.offset : want]
     if not page:
         return []
-    docs = yield Find({"_id": {"$in": [i for i, _ in page]}}, projection)
+    docs = yield Find({"_id": {"$in": [i for i, _ in page]}}, projection, batch_size=len(page))
     by_id = {d["_id"]: d for d in docs}
     return [(by_id[i], score) for i, score in page if i in by_id]

@@ -33,7 +33,7 @@ from langgraph_genesis_memory.connection import describe_client, open_async, ope
 from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.index.chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.migrations import plan_setup
-from langgraph_genesis_memory.mongo import Plan, Target, run_async, run_sync
+from langgraph_genesis_memory.mongo import CreateIndexes, Plan, Target, run_async, run_sync
 from langgraph_genesis_memory.store.documents import validate_namespace
 from langgraph_genesis_memory.store.indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store.plan import StoreSchema, plan_batch, plan_sweep
@@ -105,17 +105,21 @@ def _index_config(index: IndexConfig | None) -> tuple[IndexConfig | None, Any]:
 STORE_MIGRATIONS: list[list[IndexModel]] = [
     [
         IndexModel([("ns_key", ASCENDING)], name="ns_key"),
-        IndexModel([("expires_at", ASCENDING)], name="ttl_expires_at", expireAfterSeconds=0),
         IndexModel([("expires_at_ms", ASCENDING)], name="expires_at_ms"),
-        IndexModel(
-            [("search_text", TEXT)],
-            name="search_text",
-            default_language="english",
-            language_override="search_language",
-        ),
     ],
 ]
 """Index sets by schema version (see :mod:`langgraph_genesis_memory.migrations`)."""
+
+TTL_INDEX = IndexModel([("expires_at", ASCENDING)], name="ttl_expires_at", expireAfterSeconds=0)
+"""MongoDB's TTL index: its monitor deletes items once ``expires_at`` has passed."""
+
+TEXT_INDEX = IndexModel(
+    [("search_text", TEXT)],
+    name="search_text",
+    default_language="english",
+    language_override="search_language",
+)
+"""MongoDB's text index, used only with ``lexical="text_index"``."""
 
 
 class GenesisStore(BaseStore):
@@ -144,9 +148,27 @@ class GenesisStore(BaseStore):
         timeout_ms: Quoted in connection errors; the clients' own timeouts apply.
         clock: Returns the current UTC time for TTL decisions (default: the system clock);
             for tests and simulations. ``updated_at`` always comes from the MongoDB server.
+        index: LangGraph's ``IndexConfig`` (``dims``, ``embed``, ``fields``, default ``["$"]``)
+            for semantic search; ``embed`` is a LangChain ``Embeddings``, a sync or async
+            function, or a ``"provider:model"`` string (resolved by LangGraph). Needs a vector
+            index.
+        vector_index: The Chroma index for the sync API
+            (:class:`~langgraph_genesis_memory.index.ChromaIndex`).
+        async_vector_index: The Chroma index for the async API (default: derived from
+            ``vector_index``; embedded Chroma then runs in worker threads).
+        search_mode: How ``search(..., query=...)`` ranks with a vector index: ``"hybrid"``
+            (meaning and words fused by reciprocal rank fusion; default), ``"vector"`` or
+            ``"lexical"``. Without a vector index, ranking is by words.
+        lexical: The words side: ``"bm25"`` (Okapi BM25 over the items under the prefix;
+            default) or ``"text_index"`` (MongoDB's ``$text`` index; created by ``setup()``).
+        rrf_k: The reciprocal-rank-fusion constant (60, as in the original paper).
+        ttl_index: Whether ``setup()`` creates MongoDB's TTL index on ``expires_at`` so the
+            server deletes expired items by itself (default ``True``; local mode turns it off
+            and relies on :meth:`sweep`). Expired items are never returned either way.
 
     Raises:
-        ConfigurationError: If neither client is given, or a TTL is not a positive number.
+        ConfigurationError: If neither client is given, a TTL is not a positive number, or the
+            index configuration is incomplete.
 
     Example:
         >>> from langgraph_genesis_memory import GenesisStore
@@ -176,6 +198,7 @@ class GenesisStore(BaseStore):
         search_mode: SearchMode = "hybrid",
         lexical: Literal["bm25", "text_index"] = "bm25",
         rrf_k: float = 60.0,
+        ttl_index: bool = True,
     ) -> None:
         if client is None and async_client is None:
             raise ConfigurationError(
@@ -214,6 +237,7 @@ class GenesisStore(BaseStore):
             search=SearchSettings(mode=search_mode, lexical=lexical, rrf_k=float(rrf_k)),
         )
         self._timeout_ms = timeout_ms
+        self.ttl_index = ttl_index
         self._clock = clock or _utcnow
         self._sweeper: threading.Thread | None = None
         self._sweeper_stop = threading.Event()
@@ -255,6 +279,10 @@ class GenesisStore(BaseStore):
             timeout_ms: How long to wait for MongoDB before
                 :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
                 Default: ``GENESIS_MONGODB_TIMEOUT_MS`` or 10000.
+
+        In local mode MongoDB's TTL index is not created (``ttl_index=False``); expired items are
+        hidden from reads and removed by :meth:`sweep`, or by the background sweeper that starts
+        here when ``ttl={"sweep_interval_minutes": N}`` is given (stopped on exit).
 
         Yields:
             A ``GenesisStore`` with a sync client (use :meth:`afrom_conn_string` for async).
@@ -315,7 +343,7 @@ class GenesisStore(BaseStore):
                     vectors = avectors._sync
                 else:
                     vectors = await asyncio.to_thread(ChromaIndex.from_config, **args)
-            yield cls(
+            store = cls(
                 client=conn.client,
                 async_client=conn.async_client,
                 database=name,
@@ -327,7 +355,14 @@ class GenesisStore(BaseStore):
                 vector_index=vectors,
                 async_vector_index=avectors,
                 search_mode=search_mode,
+                ttl_index=not conn.local,
             )
+            if store.ttl_policy.sweep_interval_minutes:
+                await store.astart_ttl_sweeper()
+            try:
+                yield store
+            finally:
+                await store.astop_ttl_sweeper()
 
     # -- execution -----------------------------------------------------------------------------
     def _target(self) -> Target:
@@ -418,10 +453,20 @@ class GenesisStore(BaseStore):
 
     # -- schema --------------------------------------------------------------------------------
     def _plan_setup(self) -> Plan[int]:
-        return plan_setup(f"store:{self.collection_name}", STORE_MIGRATIONS)
+        optional = [TTL_INDEX] if self.ttl_index else []
+        if self._schema.search.lexical == "text_index":
+            optional.append(TEXT_INDEX)
+        version = yield from plan_setup(f"store:{self.collection_name}", STORE_MIGRATIONS)
+        if optional:
+            yield CreateIndexes(tuple(optional))
+        return version
 
     def setup(self) -> int:
         """Create the store's indexes (idempotent and versioned; safe to call every start).
+
+        Versioned indexes: ``ns_key`` (namespaces) and ``expires_at_ms`` (expiry). By
+        configuration: MongoDB's TTL index on ``expires_at`` (``ttl_index=True``) and the text
+        index on ``search_text`` (``lexical="text_index"``).
 
         Returns:
             The schema version now in place.

@@ -252,3 +252,17 @@ async def test_missing_client_is_a_clear_error(mongo_client, missing: str) -> No
         s = GenesisStore(client=mongo_client, database="x")
         with pytest.raises(ConfigurationError, match="no AsyncMongoClient"):
             await s.aget(("a",), "k")
+
+
+def test_text_index_mode_and_optional_indexes(mongo_client, database_name) -> None:
+    store = GenesisStore(
+        client=mongo_client, database=database_name, lexical="text_index", ttl_index=False
+    )
+    store.setup()
+    keys = {tuple(ix["key"].keys()) for ix in mongo_client[database_name]["store"].list_indexes()}
+    assert ("expires_at",) not in keys
+    store.put(("notes", "a"), "tea", {"text": "green tea every morning"})
+    store.put(("notes", "b"), "hike", {"text": "hiking in the mountains"})
+    assert [i.key for i in store.search(("notes",), query="mountains")] == ["hike"]
+    assert [i.key for i in store.search(("notes", "a"), query="tea")] == ["tea"]
+    assert store.search(("notes", "b"), query="tea") == []

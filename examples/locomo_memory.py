@@ -1,0 +1,537 @@
+"""Long-term conversational memory on real conversations (LoCoMo) with ``GenesisStore``.
+
+A LangGraph ``StateGraph`` compiled with ``store=GenesisStore(...)`` reads one LoCoMo
+conversation, writes every dialog turn as a memory through graph nodes (one node run per
+session, each session written with a single ``store.batch``), then answers the conversation's
+annotated questions by retrieving memories with the store's search and checks whether the
+retrieved turns include the annotated evidence (Recall@k and hit@k).
+
+Memories live in one namespace per conversation and speaker, e.g.
+``("locomo", "conv-26", "Caroline")``; an ingestion marker in ``("locomo", "conv-26", "_meta")``
+lets a second run reuse the stored memories instead of writing them again.
+
+Runs offline, with no API key: with no ``MONGODB_URI`` the store uses local mode (a local
+MongoDB-compatible server under ``--data-dir``). Retrieval is the store's search within the
+conversation's namespace prefix, with a filter and the question's words; semantic and hybrid
+retrieval come through the same :func:`retrieve` once the store has a vector index.
+
+Data: LoCoMo, "Evaluating Very Long-Term Conversational Memory of LLM Agents" (Maharana et al.,
+ACL 2024), https://github.com/snap-research/LoCoMo (data/locomo10.json), licensed CC BY-NC 4.0
+(https://creativecommons.org/licenses/by-nc/4.0/). The data is not part of this package.
+
+Usage::
+
+    python examples/locomo_memory.py                       # first conversation, all questions
+    python examples/locomo_memory.py --conversation conv-30 --k 5 --limit-questions 20
+    python examples/locomo_memory.py --data /path/to/locomo10.json --quiet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import re
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypedDict, cast
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.store.base import BaseStore, PutOp, SearchItem, SearchOp
+from langgraph.types import Send
+
+from langgraph_genesis_memory import GenesisStore, LocalServer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT / ".." / "shared" / "data" / "locomo" / "locomo-dev.json"
+ATTRIBUTION = (
+    "Data: LoCoMo (Maharana et al., ACL 2024), github.com/snap-research/LoCoMo, "
+    "licensed CC BY-NC 4.0."
+)
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
+META_LABEL = "_meta"
+MARKER_KEY = "ingested"
+MARKER_VERSION = 1
+RetrievalMode = Literal["store", "keywords"]
+
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me might more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when
+    where which while who whom why will with would you your yours yourself yourselves s t d ll m
+    re ve don didn doesn isn wasn weren kind likely ever also many much get got go went""".split()
+)
+
+
+# -- data --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Turn:
+    """One dialog turn of a LoCoMo conversation."""
+
+    dia_id: str
+    speaker: str
+    text: str
+    session: int
+    session_date: str
+    image_caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One annotated question: its text, category and evidence turns (``dia_id``)."""
+
+    number: int
+    question: str
+    answer: str
+    category: int
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A LoCoMo conversation: id, the two speakers, turns grouped by session, questions."""
+
+    conv_id: str
+    speakers: tuple[str, str]
+    sessions: dict[int, list[Turn]]
+    questions: list[Question]
+
+    @property
+    def turn_count(self) -> int:
+        """Number of dialog turns over all sessions."""
+        return sum(len(turns) for turns in self.sessions.values())
+
+
+def _normalise_dia_ids(raw: Iterable[str]) -> tuple[str, ...]:
+    """Split and repair evidence ids such as ``"D8:6; D9:17"`` or ``"D:11:26"``."""
+    out: list[str] = []
+    for item in raw:
+        for part in re.split(r"[;,\s]+", str(item)):
+            match = re.fullmatch(r"D:?(\d+):0*(\d+)", part.strip())
+            if match:
+                out.append(f"D{int(match[1])}:{int(match[2])}")
+    return tuple(dict.fromkeys(out))
+
+
+def load_conversation(path: Path, conv_id: str | None = None) -> Conversation:
+    """Read one conversation of a LoCoMo JSON file.
+
+    Args:
+        path: ``locomo10.json`` or the project's ``locomo-dev.json``.
+        conv_id: A ``sample_id`` such as ``"conv-26"``; ``None`` for the first conversation.
+
+    Returns:
+        The conversation with its sessions (numbered from 1) and its questions.
+
+    Raises:
+        KeyError: If ``conv_id`` is not in the file (the message lists the ids that are).
+    """
+    samples = json.loads(path.read_text(encoding="utf-8"))
+    if conv_id is None:
+        sample = samples[0]
+    else:
+        found = [s for s in samples if s.get("sample_id") == conv_id]
+        if not found:
+            ids = ", ".join(s.get("sample_id", "?") for s in samples)
+            raise KeyError(f"Conversation {conv_id!r} is not in {path}; it holds: {ids}.")
+        sample = found[0]
+    raw = sample["conversation"]
+    sessions: dict[int, list[Turn]] = {}
+    for name, turns in raw.items():
+        match = re.fullmatch(r"session_(\d+)", name)
+        if not match or not isinstance(turns, list):
+            continue
+        number = int(match[1])
+        date = str(raw.get(f"{name}_date_time", ""))
+        sessions[number] = [
+            Turn(
+                dia_id=t["dia_id"],
+                speaker=t["speaker"],
+                text=t["text"],
+                session=number,
+                session_date=date,
+                image_caption=t.get("blip_caption"),
+            )
+            for t in turns
+        ]
+    known = {t.dia_id for turns in sessions.values() for t in turns}
+    questions = [
+        Question(
+            number=i,
+            question=q["question"],
+            answer=str(q.get("answer", q.get("adversarial_answer", ""))),
+            category=int(q["category"]),
+            evidence=tuple(e for e in _normalise_dia_ids(q.get("evidence", [])) if e in known),
+        )
+        for i, q in enumerate(sample.get("qa", []), start=1)
+    ]
+    return Conversation(
+        conv_id=sample["sample_id"],
+        speakers=(raw["speaker_a"], raw["speaker_b"]),
+        sessions=dict(sorted(sessions.items())),
+        questions=questions,
+    )
+
+
+# -- memories ----------------------------------------------------------------------------------
+def memory_namespace(conv_id: str, speaker: str) -> tuple[str, ...]:
+    """One speaker's namespace in a conversation, e.g. ``("locomo", "conv-26", "Caroline")``."""
+    return ("locomo", conv_id, speaker)
+
+
+def turn_memory(conv_id: str, turn: Turn) -> dict[str, Any]:
+    """The stored value of one dialog turn (every string in it feeds the text index)."""
+    value: dict[str, Any] = {
+        "kind": "dialog_turn",
+        "conversation": conv_id,
+        "text": turn.text,
+        "speaker": turn.speaker,
+        "session": turn.session,
+        "session_date": turn.session_date,
+        "dia_id": turn.dia_id,
+    }
+    if turn.image_caption:
+        value["image_caption"] = turn.image_caption
+    return value
+
+
+def session_put_ops(conv_id: str, turns: Sequence[Turn]) -> list[PutOp]:
+    """One ``PutOp`` per turn of a session; the key is the turn's ``dia_id`` (e.g. ``"D1:3"``)."""
+    return [
+        PutOp(memory_namespace(conv_id, t.speaker), t.dia_id, turn_memory(conv_id, t))
+        for t in turns
+    ]
+
+
+def keywords(question: str, ignore: Iterable[str] = ()) -> list[str]:
+    """The distinct content words of a question (lower case, stop words and ``ignore`` removed)."""
+    skip = _STOPWORDS | {w.lower() for w in ignore}
+    words = re.findall(r"[a-z0-9]+(?:'[a-z]+)?", question.lower())
+    words = [w.split("'")[0] for w in words]
+    return list(dict.fromkeys(w for w in words if w not in skip and len(w) > 1))
+
+
+def retrieve(
+    store: BaseStore,
+    conv_id: str,
+    question: str,
+    *,
+    k: int = 10,
+    mode: RetrievalMode = "store",
+    ignore_words: Iterable[str] = (),
+    per_term_limit: int = 50,
+) -> list[SearchItem]:
+    """Retrieve the ``k`` memories of a conversation that best match ``question``.
+
+    Both modes search the conversation's namespace prefix ``("locomo", conv_id)`` with the
+    filter ``{"kind": "dialog_turn"}`` (so bookkeeping items never come back).
+
+    * ``"store"``: one ``store.search(..., query=question)``: the store ranks the memories
+      (by words today; by meaning or both once the store has a vector index).
+    * ``"keywords"``: one search per content word of the question, all sent in one
+      ``store.batch``; a turn's score is the sum of its per-word scores (ties: how many words it
+      matched). Useful with stores whose word search needs every word of the query to match.
+
+    Args:
+        store: Any LangGraph ``BaseStore`` holding the memories (here ``GenesisStore``).
+        conv_id: The conversation, e.g. ``"conv-26"``.
+        question: The question text.
+        k: How many memories to return.
+        mode: ``"store"`` or ``"keywords"``.
+        ignore_words: Words not worth searching for in ``"keywords"`` mode (e.g. the speakers'
+            names, which every turn carries).
+        per_term_limit: Results fetched per word in ``"keywords"`` mode.
+
+    Returns:
+        Up to ``k`` ``SearchItem`` objects, best first.
+
+    Raises:
+        ValueError: For an unknown ``mode``.
+    """
+    prefix = ("locomo", conv_id)
+    scope = {"kind": "dialog_turn"}
+    if mode == "store":
+        return store.search(prefix, query=question, filter=scope, limit=k)
+    if mode != "keywords":
+        raise ValueError(f"Unknown retrieval mode {mode!r}; use 'store' or 'keywords'.")
+    terms = keywords(question, ignore_words)
+    if not terms:
+        return []
+    ops = [SearchOp(prefix, filter=scope, limit=per_term_limit, query=term) for term in terms]
+    fused: dict[tuple[tuple[str, ...], str], tuple[float, int, SearchItem]] = {}
+    for results in store.batch(ops):
+        for item in cast(list[SearchItem], results):
+            ident = (item.namespace, item.key)
+            score, hits, _ = fused.get(ident, (0.0, 0, item))
+            fused[ident] = (score + (item.score or 0.0), hits + 1, item)
+    ranked = sorted(fused.values(), key=lambda entry: (-entry[0], -entry[1], entry[2].key))
+    out: list[SearchItem] = []
+    for score, _, item in ranked[:k]:
+        item.score = score
+        out.append(item)
+    return out
+
+
+# -- the graph ---------------------------------------------------------------------------------
+class MemoryState(TypedDict, total=False):
+    """The graph's state."""
+
+    conversation: Conversation
+    questions: list[Question]
+    k: int
+    mode: RetrievalMode
+    reused: bool
+    written: Annotated[int, operator.add]
+    sessions_written: Annotated[int, operator.add]
+    answers: list[dict[str, Any]]
+
+
+class SessionTask(TypedDict):
+    """Input of one ``write_session`` node run (sent with ``Send``)."""
+
+    conv_id: str
+    session: int
+    turns: list[Turn]
+
+
+def check_memories(state: MemoryState, runtime: Runtime) -> dict[str, Any]:
+    """Look for the ingestion marker of this conversation (written after a complete ingest)."""
+    conv = state["conversation"]
+    assert runtime.store is not None
+    marker = runtime.store.get(("locomo", conv.conv_id, META_LABEL), MARKER_KEY)
+    reused = bool(
+        marker
+        and marker.value.get("version") == MARKER_VERSION
+        and marker.value.get("turns") == conv.turn_count
+    )
+    return {"reused": reused}
+
+
+def route_ingest(state: MemoryState) -> list[Send] | str:
+    """Reuse stored memories, or fan out one ``write_session`` run per session."""
+    if state.get("reused"):
+        return "answer_questions"
+    conv = state["conversation"]
+    return [
+        Send("write_session", SessionTask(conv_id=conv.conv_id, session=n, turns=turns))
+        for n, turns in conv.sessions.items()
+    ]
+
+
+def write_session(task: SessionTask, runtime: Runtime) -> dict[str, Any]:
+    """Write every turn of one session as a memory, in one ``store.batch`` (one bulk write)."""
+    assert runtime.store is not None
+    runtime.store.batch(session_put_ops(task["conv_id"], task["turns"]))
+    return {"written": len(task["turns"]), "sessions_written": 1}
+
+
+def mark_ingested(state: MemoryState, runtime: Runtime) -> dict[str, Any]:
+    """Record that this conversation's memories are complete, so later runs reuse them."""
+    conv = state["conversation"]
+    assert runtime.store is not None
+    runtime.store.put(
+        ("locomo", conv.conv_id, META_LABEL),
+        MARKER_KEY,
+        {
+            "version": MARKER_VERSION,
+            "turns": conv.turn_count,
+            "sessions": len(conv.sessions),
+            "ingested_at": datetime.now(UTC).isoformat(),
+        },
+    )
+    return {}
+
+
+def answer_questions(state: MemoryState, runtime: Runtime) -> dict[str, Any]:
+    """Retrieve memories for every question and compare them with the annotated evidence."""
+    conv = state["conversation"]
+    assert runtime.store is not None
+    k, mode = state.get("k", 10), state.get("mode", "store")
+    answers = []
+    for q in state["questions"]:
+        found = retrieve(
+            runtime.store, conv.conv_id, q.question, k=k, mode=mode, ignore_words=conv.speakers
+        )
+        ranked = [item.key for item in found]
+        hits = [dia for dia in q.evidence if dia in ranked]
+        answers.append(
+            {
+                "question": q,
+                "retrieved": [
+                    (item.key, item.value.get("speaker"), item.value.get("text", ""), item.score)
+                    for item in found
+                ],
+                "hits": hits,
+                "recall": len(hits) / len(q.evidence) if q.evidence else 0.0,
+            }
+        )
+    return {"answers": answers}
+
+
+def build_graph(store: BaseStore) -> Any:
+    """Compile the memory graph with ``store`` (reachable in nodes as ``runtime.store``)."""
+    builder = StateGraph(MemoryState)
+    builder.add_node("check_memories", check_memories)
+    builder.add_node("write_session", write_session)  # type: ignore[call-overload]
+    builder.add_node("mark_ingested", mark_ingested)
+    builder.add_node("answer_questions", answer_questions)
+    builder.add_edge(START, "check_memories")
+    builder.add_conditional_edges(
+        "check_memories", route_ingest, ["write_session", "answer_questions"]
+    )
+    builder.add_edge("write_session", "mark_ingested")
+    builder.add_edge("mark_ingested", "answer_questions")
+    builder.add_edge("answer_questions", END)
+    return builder.compile(store=store)
+
+
+# -- command line ------------------------------------------------------------------------------
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_answers(answers: list[dict[str, Any]], *, quiet: bool) -> None:
+    """Print, per question, the retrieved turns (``*`` marks annotated evidence)."""
+    for answer in answers:
+        q: Question = answer["question"]
+        status = "HIT " if answer["hits"] else "MISS"
+        print(
+            f"\n[{status}] Q{q.number} ({CATEGORIES.get(q.category, q.category)}) {q.question}\n"
+            f"       answer: {_shorten(q.answer, 80)} | evidence: {', '.join(q.evidence)} | "
+            f"found {len(answer['hits'])}/{len(q.evidence)}"
+        )
+        if quiet:
+            continue
+        for rank, (dia, speaker, text, score) in enumerate(answer["retrieved"], start=1):
+            mark = "*" if dia in q.evidence else " "
+            line = f"{dia:<7} {speaker:<10} {score or 0:6.2f}  {_shorten(text, 78)}"
+            print(f"   {mark}{rank:>2}. {line}")
+
+
+def summarise(answers: list[dict[str, Any]], k: int) -> str:
+    """The summary line: questions, hit rate (hit@k) and Recall@k."""
+    n = len(answers)
+    hit_rate = sum(1 for a in answers if a["hits"]) / n if n else 0.0
+    recall = sum(a["recall"] for a in answers) / n if n else 0.0
+    return f"questions: {n} | hit@{k}: {hit_rate:.1%} | Recall@{k}: {recall:.3f}"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="LoCoMo JSON file (default: ../shared/data/locomo/locomo-dev.json "
+        "next to the repository)",
+    )
+    parser.add_argument(
+        "--conversation", default=None, help="sample_id of the conversation (default: the first)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="local-mode data folder (default: GENESIS_DATA_DIR or ./.genesis)",
+    )
+    parser.add_argument(
+        "--uri",
+        default=None,
+        help="MongoDB connection string (default: MONGODB_URI, else local mode)",
+    )
+    parser.add_argument("--k", type=int, default=10, help="memories retrieved per question")
+    parser.add_argument(
+        "--mode",
+        choices=["store", "keywords"],
+        default="store",
+        help="retrieval mode (see retrieve())",
+    )
+    parser.add_argument(
+        "--limit-questions",
+        type=int,
+        default=None,
+        help="answer only the first N questions (categories 1-4)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print one line per question, without the retrieved turns",
+    )
+    parser.add_argument(
+        "--stop-server", action="store_true", help="stop the local-mode server on exit"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the example; returns the process exit code."""
+    args = parse_args(argv)
+    data = args.data.expanduser().resolve()
+    if not data.exists():
+        print(
+            f"LoCoMo data not found at {data}.\n"
+            "Get it from the public repository https://github.com/snap-research/LoCoMo "
+            "(file data/locomo10.json, CC BY-NC 4.0) and pass --data /path/to/locomo10.json."
+        )
+        return 0
+    try:
+        conv = load_conversation(data, args.conversation)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    # Categories 1-4 have their answer in the conversation (5 = adversarial, no answer).
+    questions = [q for q in conv.questions if q.category in (1, 2, 3, 4) and q.evidence]
+    if args.limit_questions is not None:
+        questions = questions[: args.limit_questions]
+    print(ATTRIBUTION)
+    print(
+        f"Conversation {conv.conv_id}: {conv.speakers[0]} and {conv.speakers[1]}, "
+        f"{len(conv.sessions)} sessions, {conv.turn_count} turns, {len(questions)} questions."
+    )
+    try:
+        with GenesisStore.from_conn_string(args.uri, data_dir=args.data_dir) as store:
+            store.setup()
+            graph = build_graph(store)
+            started = time.perf_counter()
+            state = graph.invoke(
+                {"conversation": conv, "questions": questions, "k": args.k, "mode": args.mode}
+            )
+            elapsed = time.perf_counter() - started
+    finally:
+        if args.stop_server and not (args.uri or _env_uri()):
+            LocalServer(args.data_dir).stop()
+    if state.get("reused"):
+        print(
+            f"Reused the {conv.turn_count} memories already stored for {conv.conv_id} "
+            "(no re-ingestion)."
+        )
+    else:
+        print(
+            f"Ingested {state.get('written', 0)} memories in "
+            f"{state.get('sessions_written', 0)} session batches."
+        )
+    print_answers(state["answers"], quiet=args.quiet)
+    print(
+        f"\n{conv.conv_id} | mode: {args.mode} | {summarise(state['answers'], args.k)} | "
+        f"graph run: {elapsed:.1f} s"
+    )
+    return 0
+
+
+def _env_uri() -> str | None:
+    import os
+
+    return os.environ.get("MONGODB_URI")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
