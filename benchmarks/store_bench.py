@@ -45,6 +45,7 @@ from pymongo import MongoClient, UpdateOne, monitoring
 from langgraph_genesis_memory import GenesisStore, LocalServer
 from langgraph_genesis_memory.connection import client_options
 from langgraph_genesis_memory.store import STORE_MIGRATIONS
+from langgraph_genesis_memory.store.store import TEXT_INDEX, TTL_INDEX
 
 SEP = "\x01"
 NAMESPACES = 20
@@ -572,15 +573,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     g_client, r_client = _client(uri, g_counter), _client(uri, r_counter)
     g_db, r_db = f"bench_genesis_{run}", f"bench_raw_{run}"
     try:
-        store = GenesisStore(client=g_client, database=g_db)
+        # As local mode configures it: on the local server no TTL index (expired items are
+        # hidden from reads and removed by sweeps); with --uri, as on real MongoDB.
+        store = GenesisStore(client=g_client, database=g_db, ttl_index=server is None)
         store.setup()
         raw = RawPymongo(r_client, r_db)
         raw.setup()
         rows = bench_store_vs_raw(store, raw, items=items, sequential=sequential, batch=batch)
         print_main_table(rows, batch)
-        indexes = list(STORE_MIGRATIONS[-1])
-        no_ttl = [ix for ix in indexes if "expireAfterSeconds" not in ix.document]
-        no_text = [ix for ix in no_ttl if "text" not in ix.document["key"].values()]
+        no_text = [ix for migration in STORE_MIGRATIONS for ix in migration]
+        no_ttl = [*no_text, TEXT_INDEX]
+        indexes = [*no_ttl, TTL_INDEX]
         variants = [
             ("raw pymongo, bare collection (as above)", raw),
             ("raw, store-shaped docs + ns_key/expires_at_ms indexes", no_text),

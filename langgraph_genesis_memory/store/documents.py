@@ -3,20 +3,17 @@
 One item is one document in the store's collection::
 
     {
-      "_id": "agent\\x01qa\\x01greeting",  # encode_path(namespace + (key,))
-      "namespace": ["agent", "qa"],        # the labels, as given
+      "_id": "agent\\x01qa\\x01greeting",  # encode_path(namespace + (key,)): decodes to both
       "ns_key": "agent\\x01qa",             # encode_path(namespace): sorts and groups namespaces
-      "ns_prefixes": ["agent", "agent\\x01qa"],  # ns_key of every leading part (max_depth)
-      "depth": 2,
-      "key": "greeting",
       "value": {...},                      # the item's value, a dict
-      "search_text": "...",                # words for MongoDB's text index
+      "search_text": "...",                # only with lexical="text_index": for MongoDB's $text
       "created_at": <date>, "updated_at": <date>,
       "ttl": 43200.0 | None,                # minutes
       "expires_at": <date> | absent,        # drives MongoDB's TTL index (expireAfterSeconds=0)
       "expires_at_ms": <int64>,             # the same instant in epoch ms; NEVER_MS if no TTL
     }
 
+Namespace and key are read back from ``_id``, so documents carry no copy of them.
 ``encode_path`` joins labels with ``\\x01`` after escaping ``\\x01``/``\\x02`` inside labels, so
 that (1) distinct tuples never collide, (2) byte order of the encoding equals LangGraph's tuple
 order (``sorted`` on tuples), and (3) every item under a namespace prefix ``P`` has an ``_id``
@@ -53,6 +50,7 @@ __all__ = [
     "encode_path",
     "decode_path",
     "item_id",
+    "split_id",
     "validate_namespace",
     "validate_namespace_prefix",
     "validate_key",
@@ -249,12 +247,19 @@ def _utc(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def split_id(doc_id: str) -> tuple[tuple[str, ...], str]:
+    """``(namespace, key)`` of a document ``_id`` (see :func:`item_id`)."""
+    labels = decode_path(doc_id)
+    return labels[:-1], labels[-1]
+
+
 def to_item(doc: Mapping[str, Any]) -> Item:
     """Build LangGraph's ``Item`` from a stored document (timestamps as UTC datetimes)."""
+    namespace, key = split_id(doc["_id"])
     return Item(
         value=doc["value"],
-        key=doc["key"],
-        namespace=tuple(doc["namespace"]),
+        key=key,
+        namespace=namespace,
         created_at=_utc(doc.get("created_at")),
         updated_at=_utc(doc.get("updated_at")),
     )
@@ -262,9 +267,10 @@ def to_item(doc: Mapping[str, Any]) -> Item:
 
 def to_search_item(doc: Mapping[str, Any], score: float | None = None) -> SearchItem:
     """Build LangGraph's ``SearchItem`` from a stored document and an optional score."""
+    namespace, key = split_id(doc["_id"])
     return SearchItem(
-        namespace=tuple(doc["namespace"]),
-        key=doc["key"],
+        namespace=namespace,
+        key=key,
         value=doc["value"],
         created_at=_utc(doc.get("created_at")),
         updated_at=_utc(doc.get("updated_at")),

@@ -25,6 +25,7 @@ from pymongo import UpdateOne as UpdateOneModel
 
 from langgraph_genesis_memory.index.requests import vector_id, vector_metadata
 from langgraph_genesis_memory.mongo import BulkWrite, Count, Failed, Find, Parallel, Plan
+from langgraph_genesis_memory.store.documents import split_id
 from langgraph_genesis_memory.store.vectors import (
     Embed,
     VectorDelete,
@@ -213,7 +214,7 @@ def plan_reindex(
         A plan whose value is a :class:`ReindexResult`.
     """
     total = ReindexResult()
-    projection = {"namespace": 1, "key": 1, "value": 1, "index_paths": 1, "vectors": 1}
+    projection = {"value": 1, "index_paths": 1, "vectors": 1}
     if full:
         yield VectorReset()
         selector: dict[str, Any] = dict(live)
@@ -268,8 +269,8 @@ def _reindex_pass(
         items = [
             SyncItem(
                 doc_id=doc["_id"],
-                namespace=tuple(doc["namespace"]),
-                key=doc["key"],
+                namespace=split_id(doc["_id"])[0],
+                key=split_id(doc["_id"])[1],
                 texts=vector_texts(
                     doc["value"], index_paths(doc.get("index_paths"), default_fields)
                 ),

@@ -170,15 +170,24 @@ def _list_namespaces_pipeline(op: ListNamespacesOp, now_ms: int) -> list[dict[st
     if op.max_depth is None:
         pipeline.append({"$group": {"_id": "$ns_key"}})
     else:
-        depth = op.max_depth
+        # Distinct namespaces first, then cut each to its first max_depth labels (labels are
+        # encoded without SEP, so splitting on SEP is exact) and de-duplicate again.
+        joined = {
+            "$reduce": {
+                "input": {"$slice": [{"$split": ["$_id", SEP]}, op.max_depth]},
+                "initialValue": "",
+                "in": {
+                    "$concat": [
+                        "$$value",
+                        {"$cond": [{"$eq": ["$$value", ""]}, "", SEP]},
+                        "$$this",
+                    ]
+                },
+            }
+        }
         pipeline += [
-            {"$group": {"_id": "$ns_key", "depth": {"$first": "$depth"},
-                        "prefixes": {"$first": "$ns_prefixes"}}},
-            {"$project": {"truncated": {"$cond": [
-                {"$gt": ["$depth", depth]},
-                {"$arrayElemAt": ["$prefixes", depth - 1]},
-                "$_id",
-            ]}}},
+            {"$group": {"_id": "$ns_key"}},
+            {"$project": {"truncated": joined}},
             {"$group": {"_id": "$truncated"}},
         ]  # fmt: skip
     pipeline += [{"$sort": {"_id": 1}}, {"$skip": op.offset}, {"$limit": op.limit}]
@@ -234,8 +243,8 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
             text = ""
             value = None
             if op.value is not None:
-                if isinstance(op.value, Mapping):
-                    text = _lexical_text(op.value, op.index, schema)
+                if schema.search.lexical == "text_index" and isinstance(op.value, Mapping):
+                    text = _lexical_text(op.value, op.index, schema.vector_fields)
                 # The whole document must fit: value, words, and our fields (under 4 KiB
                 # besides the namespace and key).
                 overhead = 4096 + len(text.encode()) + 2 * len(item_id(namespace, key).encode())
@@ -272,19 +281,24 @@ MAX_SEARCH_TEXT = 262_144
 """Characters of an item's text kept for word ranking (longer texts are cut)."""
 
 
-def _lexical_text(value: Mapping[str, Any], index: object, schema: StoreSchema) -> str:
+def _lexical_text(value: Mapping[str, Any], index: object, vector_fields: list[str] | None) -> str:
     """The words an item contributes to ranked search: its indexed fields, else every string.
 
     Without a vector index (``vector_fields`` is ``None``) a put's ``index=`` is ignored, as in
     LangGraph, and every string of the value counts.
     """
-    if schema.vector_fields is None:
+    if vector_fields is None:
         paths: list[str] | None = None
     else:
-        paths = index_paths(index, schema.vector_fields)
+        paths = index_paths(index, vector_fields)
         if not paths:
             return ""
     return "\n".join(extract_text(value, paths))[:MAX_SEARCH_TEXT]
+
+
+def doc_text(doc: Mapping[str, Any], vector_fields: list[str] | None) -> str:
+    """The words of a stored document, as :func:`_lexical_text` of its value and ``index=``."""
+    return _lexical_text(doc.get("value") or {}, doc.get("index_paths"), vector_fields)
 
 
 def _put_model(
@@ -294,12 +308,9 @@ def _put_model(
         return DeleteOne({"_id": doc_id})
     expires_at, expires_ms = _expiry(now, put.ttl)
     namespace = put.namespace
-    fields: dict[str, Any] = {
-        "value": put.value,
-        "search_text": put.text,
-        "ttl": put.ttl,
-        "expires_at_ms": expires_ms,
-    }
+    fields: dict[str, Any] = {"value": put.value, "ttl": put.ttl, "expires_at_ms": expires_ms}
+    if schema.search.lexical == "text_index":
+        fields["search_text"] = put.text
     if schema.vectors:
         fields["index_paths"] = put.op.index if put.op.index is not None else None
         fields["revision"] = revision
@@ -308,11 +319,7 @@ def _put_model(
     update: dict[str, Any] = {
         "$set": fields,
         "$setOnInsert": {
-            "namespace": list(namespace),
             "ns_key": encode_path(namespace),
-            "ns_prefixes": [encode_path(namespace[: i + 1]) for i in range(len(namespace))],
-            "depth": len(namespace),
-            "key": put.op.key,
             "created_at": now,
         },
         "$currentDate": {"updated_at": True},
@@ -425,7 +432,7 @@ def plan_batch(
         prefix_scope, checks = _scope(prefix, query_filter, now_ms)
         page = yield from plan_ranked_search(
             search_op, prefix, prefix_scope, checks, ITEM_PROJECTION, schema.search,
-            embeddings.get(query),
+            embeddings.get(query), lambda doc: doc_text(doc, schema.vector_fields),
         )  # fmt: skip
         results[i] = [to_search_item(doc, score) for doc, score in page]
         touch(search_op, [doc for doc, _ in page])

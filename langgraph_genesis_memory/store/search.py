@@ -1,12 +1,12 @@
 """Ranked search: ``search(prefix, query=...)`` by words, by meaning, or both (pure plans).
 
 * **lexical** (always available): Okapi BM25 (the ``bm25s`` library) over the indexed text of
-  the live items under the namespace prefix that pass the filter, fetched from MongoDB in one
-  query. Work grows linearly with the number of items under the prefix, which suits
-  per-conversation, per-user and per-agent namespaces (thousands to tens of thousands of items);
-  ``lexical="text_index"`` uses MongoDB's ``$text`` index instead, which scales with the
-  collection on real MongoDB (the local development server's ``$text`` only matches whole
-  phrases, so it is not the default).
+  the live items under the namespace prefix that pass the filter, read from their values
+  fetched from MongoDB in one query (no copy of the text is stored). Work grows linearly with
+  the number of items under the prefix, which suits per-conversation, per-user and per-agent
+  namespaces (thousands to tens of thousands of items); ``lexical="text_index"`` uses MongoDB's
+  ``$text`` index instead, which scales with the collection on real MongoDB (the local
+  development server's ``$text`` requires every word, so it is not the default).
 * **vector**: the query is embedded and the Chroma index returns the nearest items under the
   prefix (an item scores as its best field, cosine similarity); MongoDB then keeps only live
   items that pass the filter, and the index is asked for more until the page is full or the
@@ -21,7 +21,7 @@ so pages are stable while the data does not change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -73,6 +73,7 @@ def _lexical_ranking(
     checks: dict[str, Any],
     depth: int,
     settings: SearchSettings,
+    text_of: Callable[[dict[str, Any]], str],
 ) -> Plan[list[tuple[str, float]]]:
     assert op.query
     if settings.lexical == "text_index":
@@ -86,10 +87,10 @@ def _lexical_ranking(
             limit=depth,
         )
         return [(d["_id"], float(d.get("score") or 0.0)) for d in docs]
-    docs = yield Find(_and(scope, checks), {"search_text": 1}, batch_size=BIG_BATCH)
+    docs = yield Find(_and(scope, checks), {"value": 1, "index_paths": 1}, batch_size=BIG_BATCH)
     if not docs:
         return []
-    ranker = BM25Ranker([d["_id"] for d in docs], [d.get("search_text") or "" for d in docs])
+    ranker = BM25Ranker([d["_id"] for d in docs], [text_of(d) for d in docs])
     ranked = [(str(i), s) for i, s in ranker.rank(op.query, max(depth, 1))]
     ranked.sort(key=lambda pair: (-pair[1], pair[0]))
     return ranked
@@ -124,6 +125,7 @@ def plan_ranked_search(
     projection: dict[str, Any] | None,
     settings: SearchSettings,
     embedding: Sequence[float] | None,
+    text_of: Callable[[dict[str, Any]], str],
 ) -> Plan[list[tuple[dict[str, Any], float]]]:
     """Run one ``SearchOp`` that has a ``query`` (see the module docstring).
 
@@ -135,6 +137,7 @@ def plan_ranked_search(
         projection: The item fields to read for the page.
         settings: Mode and fusion settings.
         embedding: The query's embedding, or ``None`` without a vector index.
+        text_of: The words of a stored document (its indexed fields' text), for BM25.
 
     Returns:
         A plan whose value is the page: ``(document, score)`` pairs, best first.
@@ -148,7 +151,9 @@ def plan_ranked_search(
         rankings.append((yield from _vector_ranking(embedding, prefix, checks, depth)))
     if mode in ("lexical", "hybrid"):
         depth = want if mode == "lexical" else max(want, settings.fusion_depth)
-        lexical = yield from _lexical_ranking(op, prefix, prefix_scope, checks, depth, settings)
+        lexical = yield from _lexical_ranking(
+            op, prefix, prefix_scope, checks, depth, settings, text_of
+        )
         rankings.append(lexical)
     if mode == "hybrid":
         fused = reciprocal_rank_fusion(

@@ -105,7 +105,6 @@ def _index_config(index: IndexConfig | None) -> tuple[IndexConfig | None, Any]:
 STORE_MIGRATIONS: list[list[IndexModel]] = [
     [
         IndexModel([("ns_key", ASCENDING)], name="ns_key"),
-        IndexModel([("expires_at_ms", ASCENDING)], name="expires_at_ms"),
     ],
 ]
 """Index sets by schema version (see :mod:`langgraph_genesis_memory.migrations`)."""
@@ -464,7 +463,7 @@ class GenesisStore(BaseStore):
     def setup(self) -> int:
         """Create the store's indexes (idempotent and versioned; safe to call every start).
 
-        Versioned indexes: ``ns_key`` (namespaces) and ``expires_at_ms`` (expiry). By
+        Versioned indexes: ``ns_key`` (namespaces). By
         configuration: MongoDB's TTL index on ``expires_at`` (``ttl_index=True``) and the text
         index on ``search_text`` (``lexical="text_index"``).
 

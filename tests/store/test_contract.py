@@ -221,7 +221,7 @@ def test_setup_is_idempotent_and_versioned(
     assert meta["version"] == 1
     indexes = list(mongo_client[database_name]["store"].list_indexes())
     keys = {tuple(ix["key"].keys()) for ix in indexes}
-    assert {("ns_key",), ("expires_at",), ("expires_at_ms",)} <= keys
+    assert {("ns_key",), ("expires_at",)} <= keys
     ttl = [ix for ix in indexes if tuple(ix["key"].keys()) == ("expires_at",)]
     assert ttl[0]["expireAfterSeconds"] == 0
 
