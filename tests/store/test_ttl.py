@@ -115,7 +115,10 @@ def test_sweep_removes_only_expired(mongo_client, database_name, clock):
     assert store.sweep() == 1
     assert store.sweep() == 0
     coll = mongo_client[database_name]["store"]
-    assert sorted(d["_id"].split("\x01")[-1] for d in coll.find({}, {"_id": 1})) == ["cfg", "recent"]
+    assert sorted(d["_id"].split("\x01")[-1] for d in coll.find({}, {"_id": 1})) == [
+        "cfg",
+        "recent",
+    ]
 
 
 async def test_async_sweep_and_sweeper(
