@@ -5,6 +5,9 @@ The public surface:
 * :class:`GenesisStore`: LangGraph's ``BaseStore`` on MongoDB (``compile(store=...)``), with
   semantic and hybrid search over a vector index in Chroma.
 * :class:`GenesisSaver`: LangGraph's checkpointer on MongoDB (``compile(checkpointer=...)``).
+* Handoff tools (:func:`create_handoff_tool`, :func:`create_handoff_node`, context hooks for the
+  receiving agent), :class:`SessionManager`, and memory tools
+  (:func:`create_manage_memory_tool`, :func:`create_search_memory_tool`).
 * :class:`LocalServer`: the local MongoDB-compatible server of local mode.
 * :data:`DEFAULT_NAMESPACE_TTL`: the namespace TTL policies (minutes).
 * the errors of :mod:`langgraph_genesis_memory.errors`.
@@ -21,16 +24,41 @@ from langgraph_genesis_memory.errors import (
     InvalidValueError,
     LocalServerError,
     MissingDependencyError,
+    SessionExistsError,
+    SessionNotFoundError,
     ValueTooLargeError,
 )
 from langgraph_genesis_memory.local import LocalServer, LocalServerStatus
+from langgraph_genesis_memory.sessions import SessionContext, SessionManager
 from langgraph_genesis_memory.store import DEFAULT_NAMESPACE_TTL, GenesisStore
+from langgraph_genesis_memory.tools import (
+    HandoffContextMiddleware,
+    alist_handoffs,
+    create_handoff_node,
+    create_handoff_tool,
+    create_manage_memory_tool,
+    create_search_memory_tool,
+    handoff_pre_model_hook,
+    handoff_prompt,
+    list_handoffs,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GenesisStore",
     "GenesisSaver",
+    "SessionManager",
+    "SessionContext",
+    "create_handoff_tool",
+    "create_handoff_node",
+    "list_handoffs",
+    "alist_handoffs",
+    "handoff_prompt",
+    "handoff_pre_model_hook",
+    "HandoffContextMiddleware",
+    "create_manage_memory_tool",
+    "create_search_memory_tool",
     "LocalServer",
     "LocalServerStatus",
     "DEFAULT_NAMESPACE_TTL",
@@ -44,4 +72,6 @@ __all__ = [
     "DatabaseUnavailableError",
     "LocalServerError",
     "MissingDependencyError",
+    "SessionNotFoundError",
+    "SessionExistsError",
 ]

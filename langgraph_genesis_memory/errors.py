@@ -12,7 +12,9 @@ type whose meaning matches, so callers can catch either::
     ├── ConfigurationError      (ValueError; the store, saver or tool was set up wrongly)
     ├── DatabaseUnavailableError (ConnectionError; MongoDB did not answer in time)
     ├── LocalServerError        (RuntimeError; the local MongoDB-compatible server failed)
-    └── MissingDependencyError  (ImportError; an optional extra is not installed)
+    ├── MissingDependencyError  (ImportError; an optional extra is not installed)
+    ├── SessionNotFoundError    (LookupError; no such session for the tenant)
+    └── SessionExistsError      (ValueError; the session already exists: resume it)
 
 Input errors (the first five) are raised before anything is sent to MongoDB, so a batch that
 contains one bad operation writes nothing.
@@ -33,6 +35,8 @@ __all__ = [
     "DatabaseUnavailableError",
     "LocalServerError",
     "MissingDependencyError",
+    "SessionNotFoundError",
+    "SessionExistsError",
 ]
 
 
@@ -86,3 +90,11 @@ class LocalServerError(GenesisMemoryError, RuntimeError):
 
 class MissingDependencyError(GenesisMemoryError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
+
+
+class SessionNotFoundError(GenesisMemoryError, LookupError):
+    """No session with that id exists for the tenant (it never started, or it expired)."""
+
+
+class SessionExistsError(GenesisMemoryError, ValueError):
+    """A session with that id already exists: resume it instead of starting it again."""

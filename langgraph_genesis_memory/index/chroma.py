@@ -25,7 +25,9 @@ from langgraph_genesis_memory.index.requests import (
     best_per_item,
     build_where,
     chunked,
+    filter_probe,
     parse_query_result,
+    probe_size,
 )
 
 __all__ = ["ChromaIndex", "AsyncChromaIndex", "create_chroma_client"]
@@ -249,6 +251,11 @@ class ChromaIndex:
     ) -> list[IndexHit]:
         """Nearest vectors to ``embedding`` (several may belong to the same item).
 
+        A query restricted only by ``namespace_prefix`` first tries an unfiltered over-fetch and
+        keeps the hits under the prefix, falling back to Chroma's filtered query when too few
+        remain (see :func:`~langgraph_genesis_memory.index.requests.probe_size`): fast for
+        broad prefixes and for narrow ones alike.
+
         Args:
             embedding: Query vector (``dims`` floats).
             n_results: How many vectors to return at most (``>= 1``).
@@ -261,9 +268,19 @@ class ChromaIndex:
         """
         if item_ids is not None and not item_ids:
             return []
+        vector = [list(map(float, embedding))]
+        n_results = max(1, n_results)
+        probe = probe_size(n_results, namespace_prefix, item_ids, where)
+        if probe is not None:
+            result = self.collection.query(
+                query_embeddings=vector, n_results=probe, include=_INCLUDE
+            )
+            kept = filter_probe(parse_query_result(result), namespace_prefix, n_results, probe)
+            if kept is not None:
+                return kept
         result = self.collection.query(
-            query_embeddings=[list(map(float, embedding))],
-            n_results=max(1, n_results),
+            query_embeddings=vector,
+            n_results=n_results,
             where=build_where(namespace_prefix, item_ids=item_ids, where=where),
             include=_INCLUDE,
         )
@@ -508,9 +525,19 @@ class AsyncChromaIndex:
             )
         if item_ids is not None and not item_ids:
             return []
+        vector = [list(map(float, embedding))]
+        n_results = max(1, n_results)
+        probe = probe_size(n_results, namespace_prefix, item_ids, where)
+        if probe is not None:
+            result = await self.collection.query(
+                query_embeddings=vector, n_results=probe, include=_INCLUDE
+            )
+            kept = filter_probe(parse_query_result(result), namespace_prefix, n_results, probe)
+            if kept is not None:
+                return kept
         result = await self.collection.query(
-            query_embeddings=[list(map(float, embedding))],
-            n_results=max(1, n_results),
+            query_embeddings=vector,
+            n_results=n_results,
             where=build_where(namespace_prefix, item_ids=item_ids, where=where),
             include=_INCLUDE,
         )

@@ -256,6 +256,9 @@ class GenesisStore(BaseStore):
         index: IndexConfig | None = None,
         chroma: Mapping[str, Any] | None = None,
         search_mode: SearchMode = "hybrid",
+        lexical: Literal["bm25", "text_index"] = "bm25",
+        rrf_k: float = 60.0,
+        ttl_index: bool | None = None,
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
     ) -> Iterator[GenesisStore]:
@@ -271,7 +274,10 @@ class GenesisStore(BaseStore):
 
         Args:
             conn_string: A MongoDB connection string.
-            database, collection, ttl, namespace_ttl, index, search_mode: As the constructor.
+            database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k: As
+                the constructor.
+            ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
+                deployments and off in local mode.
             chroma: Keyword arguments of :meth:`ChromaIndex.from_config` (``host``, ``port``,
                 ``ssl``, ``headers``, ``path``, ``collection``, ``in_memory``, ``hnsw``).
             data_dir: Local-mode data folder. Default: ``GENESIS_DATA_DIR`` or ``./.genesis``.
@@ -290,24 +296,29 @@ class GenesisStore(BaseStore):
             DatabaseUnavailableError, LocalServerError, MissingDependencyError,
             ConfigurationError: When the deployment or the index cannot be opened.
         """
+        options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
+                   "search_mode": search_mode, "lexical": lexical, "rrf_k": rrf_k}  # fmt: skip
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = None
             if index is not None:
-                vectors = ChromaIndex.from_config(
-                    **_chroma_args(chroma, data_dir, name, collection)
-                )
-            yield cls(
+                args = _chroma_args(chroma, data_dir, name, collection)
+                vectors = ChromaIndex.from_config(**args)
+            store = cls(
                 client=conn.client,
                 database=name,
                 collection=collection,
-                ttl=ttl,
-                namespace_ttl=namespace_ttl,
                 timeout_ms=conn.timeout_ms,
-                index=index,
                 vector_index=vectors,
-                search_mode=search_mode,
+                ttl_index=(not conn.local) if ttl_index is None else ttl_index,
+                **options,  # type: ignore[arg-type]
             )
+            if store.ttl_policy.sweep_interval_minutes:
+                store.start_ttl_sweeper()
+            try:
+                yield store
+            finally:
+                store.stop_ttl_sweeper()
 
     @classmethod
     @asynccontextmanager
@@ -322,6 +333,9 @@ class GenesisStore(BaseStore):
         index: IndexConfig | None = None,
         chroma: Mapping[str, Any] | None = None,
         search_mode: SearchMode = "hybrid",
+        lexical: Literal["bm25", "text_index"] = "bm25",
+        rrf_k: float = 60.0,
+        ttl_index: bool | None = None,
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
     ) -> AsyncIterator[GenesisStore]:
@@ -332,6 +346,8 @@ class GenesisStore(BaseStore):
             ``MongoClient`` for sync calls made from worker threads (sync nodes); with a Chroma
             server, an ``AsyncHttpClient`` for the async vector index.
         """
+        options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
+                   "search_mode": search_mode, "lexical": lexical, "rrf_k": rrf_k}  # fmt: skip
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = avectors = None
@@ -347,14 +363,11 @@ class GenesisStore(BaseStore):
                 async_client=conn.async_client,
                 database=name,
                 collection=collection,
-                ttl=ttl,
-                namespace_ttl=namespace_ttl,
                 timeout_ms=conn.timeout_ms,
-                index=index,
                 vector_index=vectors,
                 async_vector_index=avectors,
-                search_mode=search_mode,
-                ttl_index=not conn.local,
+                ttl_index=(not conn.local) if ttl_index is None else ttl_index,
+                **options,  # type: ignore[arg-type]
             )
             if store.ttl_policy.sweep_interval_minutes:
                 await store.astart_ttl_sweeper()

@@ -1,0 +1,51 @@
+"""Tools for agent graphs: handoffs with context snapshots, and memory tools.
+
+* :func:`create_handoff_tool` / :func:`create_handoff_node`: pass control to another agent and
+  record the handoff; :func:`list_handoffs` audits them.
+* :func:`handoff_prompt`, :func:`handoff_pre_model_hook`, :class:`HandoffContextMiddleware`:
+  give the receiving agent the handoff context.
+* :func:`create_manage_memory_tool`, :func:`create_search_memory_tool`: memories in namespaces
+  templated from the run's configuration.
+"""
+
+from langgraph_genesis_memory.tools.context import (
+    HandoffContextMiddleware,
+    build_handoff_messages,
+    handoff_pre_model_hook,
+    handoff_prompt,
+)
+from langgraph_genesis_memory.tools.handoff import (
+    alist_handoffs,
+    create_handoff_node,
+    create_handoff_tool,
+    list_handoffs,
+)
+from langgraph_genesis_memory.tools.memory import (
+    NamespaceTemplate,
+    create_manage_memory_tool,
+    create_search_memory_tool,
+)
+from langgraph_genesis_memory.tools.records import (
+    HandoffContext,
+    HandoffRecord,
+    find_handoff,
+    render_handoff,
+)
+
+__all__ = [
+    "create_handoff_tool",
+    "create_handoff_node",
+    "list_handoffs",
+    "alist_handoffs",
+    "handoff_prompt",
+    "handoff_pre_model_hook",
+    "HandoffContextMiddleware",
+    "build_handoff_messages",
+    "find_handoff",
+    "render_handoff",
+    "HandoffRecord",
+    "HandoffContext",
+    "NamespaceTemplate",
+    "create_manage_memory_tool",
+    "create_search_memory_tool",
+]
