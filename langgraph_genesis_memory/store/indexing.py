@@ -20,11 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import UpdateMany
 from pymongo import UpdateOne as UpdateOneModel
 
 from langgraph_genesis_memory.index.requests import vector_id, vector_metadata
-from langgraph_genesis_memory.mongo import BulkWrite, Count, Failed, Find, Parallel, Plan
+from langgraph_genesis_memory.mongo import BulkWrite, Failed, Find, Parallel, Plan
 from langgraph_genesis_memory.store.documents import split_id
 from langgraph_genesis_memory.store.vectors import (
     Embed,
@@ -37,6 +36,9 @@ from langgraph_genesis_memory.store.vectors import (
 )
 
 __all__ = ["SyncItem", "ReindexResult", "plan_sync_vectors", "plan_reindex", "index_paths"]
+
+BIG_BATCH = 100_000
+"""``batch_size`` for reads whose whole result is needed at once."""
 
 logger = logging.getLogger("langgraph_genesis_memory.store")
 
@@ -52,6 +54,8 @@ class SyncItem:
         texts: The texts it must have vectors for now.
         old: ``{vector path: content hash}`` of the vectors recorded on its document.
         force: Re-embed every text even if its hash is unchanged (pending items, rebuilds).
+        revision: The ``revision`` the document carried when read (repairs); confirmations only
+            touch it if it still does. ``None``: use the batch's revision.
     """
 
     doc_id: str
@@ -60,6 +64,7 @@ class SyncItem:
     texts: Sequence[VectorText]
     old: Mapping[str, str] = field(default_factory=dict)
     force: bool = False
+    revision: str | None = None
 
     def needs_sync(self) -> bool:
         """Whether any vector must be written or deleted."""
@@ -151,30 +156,33 @@ def plan_sync_vectors(
     if not todo:
         return result
     confirm = []
+    guards: list[Any] = []
     for item in todo:
-        match: dict[str, Any] = {"_id": item.doc_id}
-        if revision is not None:
-            match["revision"] = revision
+        expected = item.revision if item.revision is not None else revision
         recorded = [{"p": t.path, "h": t.hash} for t in item.texts]
         confirm.append(
-            UpdateOneModel(match, {"$set": {"vectors": recorded, "index_pending": False}})
-        )
-    written = yield BulkWrite(tuple(confirm))
-    if revision is not None and written.matched_count < len(confirm):
-        # Another writer replaced some of these items meanwhile; its vectors may now be
-        # overwritten by ours, so flag them for repair.
-        yield BulkWrite(
-            (
-                UpdateMany(
-                    {"_id": {"$in": [i.doc_id for i in todo]}, "revision": {"$ne": revision}},
-                    {"$set": {"index_pending": True}},
-                ),
+            UpdateOneModel(
+                {"_id": item.doc_id, "revision": expected},
+                {"$set": {"vectors": recorded, "index_pending": False}},
             )
         )
+        # If another writer replaced the item meanwhile, our vectors may have overwritten its
+        # newer ones in Chroma: flag it for repair.
+        guards.append(
+            UpdateOneModel(
+                {"_id": item.doc_id, "revision": {"$ne": expected}},
+                {"$set": {"index_pending": True}},
+            )
+        )
+    written = yield BulkWrite(tuple(confirm))
+    if written.matched_count < len(confirm):
+        yield BulkWrite(tuple(guards))
     return result
 
 
-def _failed(result: ReindexResult, todo: Sequence[SyncItem], what: str, error: BaseException):
+def _failed(
+    result: ReindexResult, todo: Sequence[SyncItem], what: str, error: BaseException
+) -> ReindexResult:
     result.failed = len(todo)
     logger.warning(
         "Vector index update failed in %s (%s: %s); %d item(s) stay saved in MongoDB and are "
@@ -195,97 +203,80 @@ def plan_reindex(
     batch_size: int = 256,
     progress: Any = None,
 ) -> Plan[ReindexResult]:
-    """Repair the vector index, or rebuild it entirely (``full=True``).
+    """Repair the vector index to exact agreement with MongoDB, or rebuild it (``full=True``).
 
-    Repair re-embeds items flagged ``index_pending``, then compares every vector in Chroma
-    (id and content hash) with what MongoDB says each live item should have: orphans (deleted or
-    expired items, removed fields) are deleted and items whose vectors differ are re-embedded,
-    so afterwards Chroma agrees exactly with MongoDB. A rebuild drops the collection first and
-    re-embeds every live item (after changing the embedding model or ``dims``).
+    Every live item's texts are recomputed from its current value and compared, vector by vector
+    (id and content hash), with what Chroma holds: missing or different vectors are embedded
+    again, vectors of deleted or expired items and of removed fields are deleted, and each item's
+    record (``vectors``, ``index_pending``) is brought up to date. So items written before the
+    index existed, items whose index update failed, and vectors lost or left behind in Chroma are
+    all repaired. A rebuild first drops every vector (after a change of model or ``dims``).
+
+    Confirmations only touch documents whose ``revision`` is unchanged since they were read, so
+    a repair never overrides a concurrent writer.
 
     Args:
         live: The MongoDB clause selecting live (unexpired) items.
         default_fields: The store's ``IndexConfig`` fields.
         full: Rebuild everything.
         batch_size: Items embedded and written per step.
-        progress: A ``tqdm`` progress bar (its total grows as work is found), or ``None``.
+        progress: A ``tqdm`` progress bar (its total is set once the work is known), or ``None``.
 
     Returns:
         A plan whose value is a :class:`ReindexResult`.
     """
     total = ReindexResult()
-    projection = {"value": 1, "index_paths": 1, "vectors": 1}
+    in_index: dict[str, str] = {}
     if full:
         yield VectorReset()
-        selector: dict[str, Any] = dict(live)
     else:
-        selector = {**live, "index_pending": True}
-    yield from _reindex_pass(
-        selector, projection, default_fields, full, batch_size, progress, total
+        in_index = yield VectorItemHashes()
+    by_item: dict[str, dict[str, str]] = {}
+    for vid, digest in in_index.items():
+        doc_id, _, path = vid.rpartition("#")
+        by_item.setdefault(doc_id, {})[path] = digest
+    docs = yield Find(
+        live,
+        {"value": 1, "index_paths": 1, "vectors": 1, "index_pending": 1, "revision": 1},
+        sort=[("_id", 1)],
+        batch_size=BIG_BATCH,
     )
-    # Exact agreement: compare every vector in Chroma with what MongoDB expects.
-    in_index = yield VectorItemHashes()
-    expected: dict[str, str] = {}
-    docs = yield Find(live, {"vectors": 1})
+    todo: list[SyncItem] = []
+    settle: list[Any] = []
     for doc in docs:
-        for path, digest in hashes_of(doc).items():
-            expected[vector_id(doc["_id"], path)] = digest
-    orphans = [vid for vid in in_index if vid not in expected]
-    wrong_items = {
-        vid.rsplit("#", 1)[0] for vid, digest in expected.items() if in_index.get(vid) != digest
-    }
+        texts = vector_texts(doc["value"], index_paths(doc.get("index_paths"), default_fields))
+        namespace, key = split_id(doc["_id"])
+        item = SyncItem(
+            doc["_id"], namespace, key, texts,
+            old=by_item.pop(doc["_id"], {}), revision=doc.get("revision"),
+        )  # fmt: skip
+        current = {t.path: t.hash for t in texts}
+        if item.needs_sync():
+            todo.append(item)
+        elif hashes_of(doc) != current or doc.get("index_pending"):
+            recorded = [{"p": t.path, "h": t.hash} for t in texts]
+            settle.append(
+                UpdateOneModel(
+                    {"_id": doc["_id"], "revision": doc.get("revision")},
+                    {"$set": {"vectors": recorded, "index_pending": False}},
+                )
+            )
+    orphans = [f"{doc_id}#{path}" for doc_id, paths in by_item.items() for path in paths]
     if orphans:
         yield VectorDelete(orphans)
         total.vectors_deleted += len(orphans)
-    if wrong_items:
-        selector = {**live, "_id": {"$in": sorted(wrong_items)}}
-        yield from _reindex_pass(
-            selector, projection, default_fields, False, batch_size, progress, total
-        )
-    return total
-
-
-def _reindex_pass(
-    selector: dict[str, Any],
-    projection: dict[str, Any],
-    default_fields: Sequence[str],
-    rebuild: bool,
-    batch_size: int,
-    progress: Any,
-    total: ReindexResult,
-) -> Plan[None]:
-    count = yield Count(selector)
-    if progress is not None and count:
-        progress.total = (progress.total or 0) + count
+    if settle:
+        yield BulkWrite(tuple(settle))
+    if progress is not None and todo:
+        progress.total = len(todo)
         progress.refresh()
-    last: str | None = None
-    while True:
-        page_selector = dict(selector)
-        if last is not None:
-            page_selector = {"$and": [selector, {"_id": {"$gt": last}}]}
-        docs = yield Find(page_selector, projection, sort=[("_id", 1)], limit=batch_size)
-        if not docs:
-            return
-        items = [
-            SyncItem(
-                doc_id=doc["_id"],
-                namespace=split_id(doc["_id"])[0],
-                key=split_id(doc["_id"])[1],
-                texts=vector_texts(
-                    doc["value"], index_paths(doc.get("index_paths"), default_fields)
-                ),
-                old={} if rebuild else hashes_of(doc),
-                force=True,
-            )
-            for doc in docs
-        ]
-        done = yield from plan_sync_vectors(items, (), None)
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start : start + batch_size]
+        done = yield from plan_sync_vectors(chunk, (), None)
         total.items += done.items
         total.vectors_written += done.vectors_written
         total.vectors_deleted += done.vectors_deleted
         total.failed += done.failed
         if progress is not None:
-            progress.update(len(docs))
-        last = docs[-1]["_id"]
-        if len(docs) < batch_size:
-            return
+            progress.update(len(chunk))
+    return total

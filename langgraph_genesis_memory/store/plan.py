@@ -431,7 +431,7 @@ def plan_batch(
         prefix, query_filter = prepared[i]
         prefix_scope, checks = _scope(prefix, query_filter, now_ms)
         page = yield from plan_ranked_search(
-            search_op, prefix, prefix_scope, checks, ITEM_PROJECTION, schema.search,
+            search_op, prefix, prefix_scope, checks, now_ms, ITEM_PROJECTION, schema.search,
             embeddings.get(query), lambda doc: doc_text(doc, schema.vector_fields),
         )  # fmt: skip
         results[i] = [to_search_item(doc, score) for doc, score in page]

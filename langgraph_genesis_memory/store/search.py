@@ -11,12 +11,14 @@
   prefix (an item scores as its best field, cosine similarity); MongoDB then keeps only live
   items that pass the filter, and the index is asked for more until the page is full or the
   index is exhausted.
-* **hybrid**: both rankings, each ``fusion_depth`` deep, fused by reciprocal rank fusion
+* **hybrid**: the best ``fusion_depth`` (100) of both rankings fused by reciprocal rank fusion
   (:func:`~langgraph_genesis_memory.index.fusion.reciprocal_rank_fusion`); the score is the
   fused RRF score.
 
-Pages (``offset``/``limit``) are cut from the final ranking, whose ties are broken by ``_id``,
-so pages are stable while the data does not change.
+Items that neither ranking places (no shared word, no vector) follow, unscored, as in
+LangGraph's ``InMemoryStore``. Pages (``offset``/``limit``) are cut from one order that does not
+depend on the page and whose ties are broken by ``_id``, so pages are stable while the data does
+not change.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from langgraph_genesis_memory.index.fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.index.lexical import BM25Ranker
 from langgraph_genesis_memory.mongo import Find, Plan
 from langgraph_genesis_memory.store.documents import encode_path
-from langgraph_genesis_memory.store.vectors import VectorQuery
+from langgraph_genesis_memory.store.vectors import VectorDelete, VectorQuery
 
 __all__ = ["SearchSettings", "plan_ranked_search"]
 
@@ -48,14 +50,15 @@ class SearchSettings:
         mode: ``"hybrid"``, ``"vector"`` or ``"lexical"``; without a vector index always lexical.
         lexical: ``"bm25"`` (default) or ``"text_index"`` (MongoDB ``$text``).
         rrf_k: The RRF smoothing constant (60 in the original paper).
-        fusion_depth: How deep each ranking goes before fusion (at least ``offset + limit``).
+        fusion_depth: How many of each ranking's best items are fused (a fixed window, so
+            pages do not depend on ``offset``/``limit``).
         vector_weight: Weight of the vector ranking in RRF (the lexical ranking has 1.0).
     """
 
     mode: SearchMode = "hybrid"
     lexical: Literal["bm25", "text_index"] = "bm25"
     rrf_k: float = 60.0
-    fusion_depth: int = 50
+    fusion_depth: int = 100
     vector_weight: float = 1.0
 
 
@@ -74,7 +77,8 @@ def _lexical_ranking(
     depth: int,
     settings: SearchSettings,
     text_of: Callable[[dict[str, Any]], str],
-) -> Plan[list[tuple[str, float]]]:
+) -> Plan[tuple[list[tuple[str, float]], list[str] | None]]:
+    """Items sharing words with the query, best first; and every candidate id when known."""
     assert op.query
     if settings.lexical == "text_index":
         # The prefix as a range of ns_key (not _id): $text plans well with it.
@@ -86,20 +90,27 @@ def _lexical_ranking(
             sort=[("score", {"$meta": "textScore"}), ("_id", 1)],
             limit=depth,
         )
-        return [(d["_id"], float(d.get("score") or 0.0)) for d in docs]
-    docs = yield Find(_and(scope, checks), {"value": 1, "index_paths": 1}, batch_size=BIG_BATCH)
+        return [(d["_id"], float(d.get("score") or 0.0)) for d in docs], None
+    docs = yield Find(
+        _and(scope, checks),
+        {"value": 1, "index_paths": 1},
+        sort=[("_id", 1)],
+        batch_size=BIG_BATCH,
+    )
+    ids = [d["_id"] for d in docs]
     if not docs:
-        return []
-    ranker = BM25Ranker([d["_id"] for d in docs], [text_of(d) for d in docs])
-    ranked = [(str(i), s) for i, s in ranker.rank(op.query, max(depth, 1))]
+        return [], ids
+    ranker = BM25Ranker(ids, [text_of(d) for d in docs])
+    ranked = [(str(i), s) for i, s in ranker.rank(op.query, len(ids))]
     ranked.sort(key=lambda pair: (-pair[1], pair[0]))
-    return ranked
+    return ranked, ids
 
 
 def _vector_ranking(
     embedding: Sequence[float],
     prefix: tuple[str, ...],
     checks: dict[str, Any],
+    now_ms: int,
     depth: int,
 ) -> Plan[list[tuple[str, float]]]:
     n_results = max(2 * depth, 20)
@@ -108,9 +119,19 @@ def _vector_ranking(
         ids = [h.item_id for h in hits]
         if not ids:
             return []
-        found = yield Find(_and(checks, {"_id": {"$in": ids}}), {"_id": 1}, batch_size=len(ids))
-        alive = {d["_id"] for d in found}
-        kept = [(h.item_id, h.score) for h in hits if h.item_id in alive]
+        found = yield Find({"_id": {"$in": ids}}, {"expires_at_ms": 1}, batch_size=len(ids))
+        live = {d["_id"] for d in found if d.get("expires_at_ms", 0) > now_ms}
+        gone = [i for i in ids if i not in live]
+        if gone:
+            # Vectors of deleted or expired items (e.g. removed by MongoDB's TTL monitor): they
+            # can never be returned again, so drop them from the index on the way.
+            yield VectorDelete(item_ids=gone, tolerate=True)
+        if set(checks) - {"expires_at_ms"} and live:
+            passing = yield Find(
+                _and(checks, {"_id": {"$in": sorted(live)}}), {"_id": 1}, batch_size=len(live)
+            )
+            live = {d["_id"] for d in passing}
+        kept = [(h.item_id, h.score) for h in hits if h.item_id in live]
         if len(kept) >= depth or exhausted:
             kept.sort(key=lambda pair: (-pair[1], pair[0]))
             return kept[:depth]
@@ -122,18 +143,26 @@ def plan_ranked_search(
     prefix: tuple[str, ...],
     prefix_scope: dict[str, Any],
     checks: dict[str, Any],
+    now_ms: int,
     projection: dict[str, Any] | None,
     settings: SearchSettings,
     embedding: Sequence[float] | None,
     text_of: Callable[[dict[str, Any]], str],
-) -> Plan[list[tuple[dict[str, Any], float]]]:
+) -> Plan[list[tuple[dict[str, Any], float | None]]]:
     """Run one ``SearchOp`` that has a ``query`` (see the module docstring).
+
+    The whole order is a function of the data and the query alone, never of ``offset`` or
+    ``limit``, so consecutive pages neither repeat nor skip items: ranked items come first
+    (hybrid: the RRF fusion of the top ``fusion_depth`` of each ranking, then further word
+    matches), then, as in LangGraph's ``InMemoryStore``, the remaining items that pass the
+    filter, unscored (``score=None``), in ``_id`` order.
 
     Args:
         op: The search op (``query`` set, ``limit > 0``).
         prefix: Its validated namespace prefix.
         prefix_scope: The MongoDB clause selecting items under the prefix (``_id`` range).
         checks: The clauses every result must meet (not expired, the translated filter).
+        now_ms: The batch's clock, epoch milliseconds.
         projection: The item fields to read for the page.
         settings: Mode and fusion settings.
         embedding: The query's embedding, or ``None`` without a vector index.
@@ -144,26 +173,39 @@ def plan_ranked_search(
     """
     want = op.offset + op.limit
     mode = settings.mode if embedding is not None else "lexical"
-    rankings: list[list[tuple[str, float]]] = []
+    window = max(settings.fusion_depth, 1)
+    vector: list[tuple[str, float]] = []
+    words: list[tuple[str, float]] = []
+    candidates: list[str] | None = None
     if mode in ("vector", "hybrid"):
         assert embedding is not None
-        depth = want if mode == "vector" else max(want, settings.fusion_depth)
-        rankings.append((yield from _vector_ranking(embedding, prefix, checks, depth)))
+        depth = want if mode == "vector" else window
+        vector = yield from _vector_ranking(embedding, prefix, checks, now_ms, depth)
     if mode in ("lexical", "hybrid"):
-        depth = want if mode == "lexical" else max(want, settings.fusion_depth)
-        lexical = yield from _lexical_ranking(
-            op, prefix, prefix_scope, checks, depth, settings, text_of
+        words, candidates = yield from _lexical_ranking(
+            op, prefix, prefix_scope, checks, max(want, window), settings, text_of
         )
-        rankings.append(lexical)
+    ranked: list[tuple[str, float | None]]
     if mode == "hybrid":
         fused = reciprocal_rank_fusion(
-            [[i for i, _ in r] for r in rankings],
+            [[i for i, _ in vector[:window]], [i for i, _ in words[:window]]],
             k=settings.rrf_k,
             weights=[settings.vector_weight, 1.0],
         )
-        ranked = sorted(fused, key=lambda pair: (-pair[1], pair[0]))
+        ranked = [(i, score) for i, score in sorted(fused, key=lambda p: (-p[1], p[0]))]
+        seen = {i for i, _ in ranked}
+        ranked += [(i, None) for i, _ in words if i not in seen]
     else:
-        ranked = rankings[0]
+        ranked = list(vector if mode == "vector" else words)
+    if len(ranked) < want:
+        seen = {i for i, _ in ranked}
+        if candidates is None:
+            found = yield Find(
+                _and(prefix_scope, checks), {"_id": 1}, sort=[("_id", 1)],
+                limit=want + len(seen), batch_size=want + len(seen),
+            )  # fmt: skip
+            candidates = [d["_id"] for d in found]
+        ranked += [(i, None) for i in candidates if i not in seen]
     page = ranked[op.offset : want]
     if not page:
         return []

@@ -222,6 +222,8 @@ class GenesisStore(BaseStore):
             async_vector_index = AsyncChromaIndex(
                 collection=vector_index.collection, client=vector_index.client
             )
+            # One core object for both APIs, so a rebuild through either is seen by both.
+            async_vector_index._sync = vector_index
         self.vector_index = vector_index
         self.async_vector_index = async_vector_index
         if search_mode not in ("hybrid", "vector", "lexical"):

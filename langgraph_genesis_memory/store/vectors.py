@@ -72,6 +72,47 @@ def _vectors(target: Target) -> Any:
     return target.extras["vectors"]
 
 
+def _missing_collection(exc: Exception) -> bool:
+    """Chroma's "collection does not exist": another client rebuilt (recreated) it."""
+    return type(exc).__name__ == "NotFoundError"
+
+
+def _reopen(index: Any) -> None:
+    """Point a sync index (and an async index's embedded core) at the collection of that name."""
+    core = getattr(index, "_sync", None) or index
+    core.collection = core.client.get_collection(core.collection.name, embedding_function=None)
+    index.collection = core.collection
+
+
+async def _areopen(index: Any) -> None:
+    if getattr(index, "_sync", None) is not None:
+        await asyncio.to_thread(_reopen, index)
+        return
+    index.collection = await index.client.get_collection(index.collection.name)
+
+
+def _call(target: Target, method: str, *args: Any, **kwargs: Any) -> Any:
+    index = _vectors(target)
+    try:
+        return getattr(index, method)(*args, **kwargs)
+    except Exception as exc:
+        if not _missing_collection(exc):
+            raise
+        _reopen(index)
+        return getattr(index, method)(*args, **kwargs)
+
+
+async def _acall(target: Target, method: str, *args: Any, **kwargs: Any) -> Any:
+    index = _vectors(target)
+    try:
+        return await getattr(index, method)(*args, **kwargs)
+    except Exception as exc:
+        if not _missing_collection(exc):
+            raise
+        await _areopen(index)
+        return await getattr(index, method)(*args, **kwargs)
+
+
 def _embeddings(target: Target) -> Any:
     return target.extras["embeddings"]
 
@@ -112,11 +153,11 @@ class VectorUpsert(SideRequest):
 
     def execute(self, target: Target) -> None:
         if self.ids:
-            _vectors(target).upsert(self.ids, self.embeddings, self.metadatas)
+            _call(target, "upsert", self.ids, self.embeddings, self.metadatas)
 
     async def aexecute(self, target: Target) -> None:
         if self.ids:
-            await _vectors(target).upsert(self.ids, self.embeddings, self.metadatas)
+            await _acall(target, "upsert", self.ids, self.embeddings, self.metadatas)
 
 
 @dataclass(frozen=True)
@@ -129,11 +170,11 @@ class VectorDelete(SideRequest):
 
     def execute(self, target: Target) -> None:
         if self.ids or self.item_ids:
-            _vectors(target).delete(list(self.ids), item_ids=list(self.item_ids))
+            _call(target, "delete", list(self.ids), item_ids=list(self.item_ids))
 
     async def aexecute(self, target: Target) -> None:
         if self.ids or self.item_ids:
-            await _vectors(target).delete(list(self.ids), item_ids=list(self.item_ids))
+            await _acall(target, "delete", list(self.ids), item_ids=list(self.item_ids))
 
 
 @dataclass(frozen=True)
@@ -149,14 +190,14 @@ class VectorQuery(SideRequest):
     namespace_prefix: Sequence[str] = ()
 
     def execute(self, target: Target) -> tuple[list[Any], bool]:
-        hits = _vectors(target).query(
-            self.embedding, self.n_results, namespace_prefix=self.namespace_prefix
+        hits = _call(
+            target, "query", self.embedding, self.n_results, namespace_prefix=self.namespace_prefix
         )
         return _best(hits), len(hits) < self.n_results
 
     async def aexecute(self, target: Target) -> tuple[list[Any], bool]:
-        hits = await _vectors(target).query(
-            self.embedding, self.n_results, namespace_prefix=self.namespace_prefix
+        hits = await _acall(
+            target, "query", self.embedding, self.n_results, namespace_prefix=self.namespace_prefix
         )
         return _best(hits), len(hits) < self.n_results
 
@@ -174,13 +215,13 @@ class VectorItemHashes(SideRequest):
     page: int = 10_000
 
     def execute(self, target: Target) -> dict[str, str]:
-        return _hashes(_vectors(target).collection, self.page)
+        return _index_hashes(_vectors(target), self.page)
 
     async def aexecute(self, target: Target) -> dict[str, str]:
         index = _vectors(target)
         sync = getattr(index, "_sync", None)
-        if sync is not None:  # embedded Chroma: its sync collection, off the event loop
-            return await asyncio.to_thread(_hashes, sync.collection, self.page)
+        if sync is not None:  # embedded Chroma: the sync request, off the event loop
+            return await asyncio.to_thread(_index_hashes, sync, self.page)
         found: dict[str, str] = {}
         offset = 0
         while True:
@@ -197,6 +238,16 @@ def _page_hashes(got: Mapping[str, Any]) -> dict[str, str]:
         vid: str((meta or {}).get("h", ""))
         for vid, meta in zip(got["ids"], metadatas, strict=False)
     }
+
+
+def _index_hashes(index: Any, page: int) -> dict[str, str]:
+    try:
+        return _hashes(index.collection, page)
+    except Exception as exc:
+        if not _missing_collection(exc):
+            raise
+        _reopen(index)
+        return _hashes(index.collection, page)
 
 
 def _hashes(collection: Any, page: int) -> dict[str, str]:

@@ -147,7 +147,8 @@ def test_per_put_index_argument(mongo_client, database_name) -> None:
     store.put(("docs",), "skip", {"text": "secret tea recipe"}, index=False)
     store.put(("docs",), "other", {"text": "ignored", "title": "tea ceremony"}, index=["title"])
     assert set(chroma_vectors(store)) == {vector_id("docs\x01other", "title")}
-    assert [r.key for r in store.search(("docs",), query="tea")] == ["other"]
+    results = store.search(("docs",), query="tea")
+    assert [(r.key, r.score is None) for r in results] == [("other", False), ("skip", True)]
     # not indexed, still found by filter-only search
     assert {r.key for r in store.search(("docs",))} == {"skip", "other"}
 
@@ -268,3 +269,81 @@ def test_stored_documents_record_vectors(semantic: GenesisStore) -> None:
     coll = semantic.client[semantic.database][semantic.collection_name]
     doc = coll.find_one({"_id": "conv\x01c1\x01tea"})
     assert set(hashes_of(doc)) == {"text"}
+
+
+@pytest.mark.parametrize("mode", ["lexical", "vector", "hybrid"])
+def test_ranked_pages_never_repeat_or_skip(mongo_client, database_name, mode) -> None:
+    store = make_store(mongo_client, database_name, fields=["text"], search_mode=mode)
+    words = ["tea", "coffee", "juice"]
+    store.batch(
+        [
+            PutOp(("docs",), f"k{i:03d}", {"text": f"{words[i % 3]} note {i % 7}"})
+            for i in range(130)
+        ]
+    )
+    store.put(("docs",), "plain", {"text": "nothing in common"})
+    full = [r.key for r in store.search(("docs",), query="tea note", limit=200)]
+    assert sorted(full) == sorted([f"k{i:03d}" for i in range(130)] + ["plain"])
+    pages = [
+        store.search(("docs",), query="tea note", limit=20, offset=o) for o in range(0, 140, 20)
+    ]
+    assert [r.key for page in pages for r in page] == full
+
+
+def test_reindex_indexes_items_written_before_the_index_existed(mongo_client, database_name):
+    plain = GenesisStore(client=mongo_client, database=database_name, collection="late")
+    plain.batch([PutOp(("docs",), k, {"text": t}) for k, t in DOCS.items()])
+    store = GenesisStore(
+        client=mongo_client,
+        database=database_name,
+        collection="late",
+        index={"dims": DIMS, "embed": HashEmbeddings(DIMS), "fields": ["text"]},
+        vector_index=_index(),
+    )
+    assert chroma_vectors(store) == {}
+    result = store.reindex()
+    assert result.items == len(DOCS)
+    assert chroma_vectors(store) == expected_vectors(store)
+
+
+def test_reindex_replaces_vectors_whose_content_is_stale(mongo_client, database_name) -> None:
+    store = make_store(mongo_client, database_name, fields=["text"])
+    store.put(("docs",), "a", {"text": "the cat sat"})
+    # Chroma holds a vector of other content under the item's id (e.g. a lost race).
+    store.vector_index.collection.upsert(
+        ids=[vector_id("docs\x01a", "text")],
+        embeddings=[HashEmbeddings(DIMS).embed_query("a dog barked")],
+        metadatas=[{"item_id": "docs\x01a", "h": "0000", "p1": "docs"}],
+    )
+    assert store.reindex().items == 1
+    assert chroma_vectors(store) == expected_vectors(store)
+
+
+async def test_full_rebuild_through_sync_api_keeps_async_api_working(
+    mongo_client, async_mongo_client, database_name
+) -> None:
+    store = GenesisStore(
+        client=mongo_client,
+        async_client=async_mongo_client,
+        database=database_name,
+        index={"dims": DIMS, "embed": HashEmbeddings(DIMS), "fields": ["text"]},
+        vector_index=_index(),
+    )
+    await store.asetup()
+    store.put(("docs",), "a", {"text": "tea in the morning"})
+    store.reindex(full=True)
+    await store.aput(("docs",), "b", {"text": "coffee at night"})
+    assert (await store.asearch(("docs",), query="coffee", limit=1))[0].key == "b"
+    # A second store on the same collection, opened before the rebuild, reopens it by name.
+    other = GenesisStore(
+        client=mongo_client,
+        database=database_name,
+        index={"dims": DIMS, "embed": HashEmbeddings(DIMS), "fields": ["text"]},
+        vector_index=ChromaIndex(
+            collection=store.vector_index.collection, client=store.vector_index.client
+        ),
+    )
+    store.reindex(full=True)
+    other.put(("docs",), "c", {"text": "juice at noon"})
+    assert other.search(("docs",), query="juice", limit=1)[0].key == "c"
+    assert chroma_vectors(store) == expected_vectors(store)
