@@ -172,9 +172,11 @@ class Target:
         self.timeout_ms = timeout_ms
 
     def coll(self, name: str | None) -> Any:
+        """The collection ``name``, or the default one."""
         return self.database[name or self.collection]
 
     def unavailable(self, exc: Exception) -> DatabaseUnavailableError:
+        """The error to raise when MongoDB did not answer (``exc`` is pymongo's)."""
         within = f" within {self.timeout_ms} ms" if self.timeout_ms else ""
         return DatabaseUnavailableError(
             f"MongoDB at {self.describe()} did not answer{within}: {exc}. Check that the "
@@ -258,6 +260,18 @@ async def _execute_async(target: Target, req: Request) -> Any:
     raise TypeError(f"Unknown request {req!r}")
 
 
+def _advance(plan: Plan[T], result: Any, first: bool) -> tuple[bool, Any]:
+    """Send ``result`` into ``plan``; ``(True, value)`` once it returns, else the next request.
+
+    Only the plan's own ``StopIteration`` ends it: one raised while executing a request (say,
+    by a user's embedding function) propagates as an error.
+    """
+    try:
+        return False, next(plan) if first else plan.send(result)
+    except StopIteration as stop:
+        return True, stop.value
+
+
 def run_sync(target: Target, plan: Plan[T]) -> T:
     """Drive ``plan`` to completion with a sync pymongo database.
 
@@ -265,37 +279,33 @@ def run_sync(target: Target, plan: Plan[T]) -> T:
         DatabaseUnavailableError: If MongoDB cannot be reached within the timeout.
         ConfigurationError: If text search runs before ``setup()`` created the text index.
     """
-    try:
-        request = next(plan)
-        while True:
-            try:
-                result = _execute_sync(target, request)
-            except ConnectionFailure as exc:
-                raise target.unavailable(exc) from exc
-            except OperationFailure as exc:
-                mapped = _text_index_missing(exc)
-                if mapped is None:
-                    raise
-                raise mapped from exc
-            request = plan.send(result)
-    except StopIteration as stop:
-        return stop.value
+    done, request = _advance(plan, None, True)
+    while not done:
+        try:
+            result = _execute_sync(target, request)
+        except ConnectionFailure as exc:
+            raise target.unavailable(exc) from exc
+        except OperationFailure as exc:
+            mapped = _text_index_missing(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        done, request = _advance(plan, result, False)
+    return request
 
 
 async def run_async(target: Target, plan: Plan[T]) -> T:
     """Drive ``plan`` to completion with pymongo's ``AsyncMongoClient`` (same errors as sync)."""
-    try:
-        request = next(plan)
-        while True:
-            try:
-                result = await _execute_async(target, request)
-            except ConnectionFailure as exc:
-                raise target.unavailable(exc) from exc
-            except OperationFailure as exc:
-                mapped = _text_index_missing(exc)
-                if mapped is None:
-                    raise
-                raise mapped from exc
-            request = plan.send(result)
-    except StopIteration as stop:
-        return stop.value
+    done, request = _advance(plan, None, True)
+    while not done:
+        try:
+            result = await _execute_async(target, request)
+        except ConnectionFailure as exc:
+            raise target.unavailable(exc) from exc
+        except OperationFailure as exc:
+            mapped = _text_index_missing(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        done, request = _advance(plan, result, False)
+    return request

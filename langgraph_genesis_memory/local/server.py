@@ -200,7 +200,7 @@ class LocalServer:
         with FileLock(str(self.data_dir / "local.lock"), timeout=timeout):
             state = self._read_state()
             pid = (state or {}).get("pid")
-            if not _pid_alive(pid):
+            if not _pid_alive(pid) or not _is_our_server(pid):
                 return False
             assert pid is not None
             _terminate(pid, timeout)
@@ -258,6 +258,15 @@ def _pid_alive(pid: object) -> bool:
             if fh.read().split(")")[-1].split()[0] == "Z":
                 return False
     return True
+
+
+def _is_our_server(pid: object) -> bool:
+    """Whether ``pid`` runs the local server (guards against a recycled process id)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"nx_27017" in fh.read()
+    except OSError:
+        return True  # no /proc (not Linux): trust the recorded pid
 
 
 def _terminate(pid: int, timeout: float) -> None:

@@ -180,6 +180,23 @@ def validate_key(key: object) -> str:
     return key
 
 
+def _dollar_key(value: Any) -> str | None:
+    """The first key starting with ``$`` anywhere in ``value``, or ``None``."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if isinstance(key, str) and key.startswith("$"):
+                return key
+            found = _dollar_key(inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            found = _dollar_key(inner)
+            if found is not None:
+                return found
+    return None
+
+
 def validate_value(value: object, *, overhead: int = 0) -> dict[str, Any]:
     """Check that ``value`` is a dict MongoDB can store, and under the size limit.
 
@@ -192,7 +209,7 @@ def validate_value(value: object, *, overhead: int = 0) -> dict[str, Any]:
 
     Raises:
         InvalidValueError: If ``value`` is not a mapping with string keys and BSON-encodable
-            values (e.g. a ``set`` or an arbitrary object).
+            values (e.g. a ``set`` or an arbitrary object), or a key starts with ``$``.
         ValueTooLargeError: If the stored document would exceed 16 MiB (MongoDB's limit).
     """
     if not isinstance(value, Mapping):
@@ -201,6 +218,12 @@ def validate_value(value: object, *, overhead: int = 0) -> dict[str, Any]:
             "Wrap other data, e.g. {'data': [...]}."
         )
     plain = dict(value)
+    bad = _dollar_key(plain)
+    if bad is not None:
+        raise InvalidValueError(
+            f"Value keys cannot start with '$' (found {bad!r}): MongoDB reserves them for "
+            "operators. Rename the key, e.g. 'dollar_amount'."
+        )
     try:
         size = len(bson.encode({"value": plain}))
     except (InvalidDocument, TypeError, OverflowError) as exc:

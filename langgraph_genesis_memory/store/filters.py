@@ -21,6 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import bson
+from bson.errors import InvalidDocument
+
 from langgraph_genesis_memory.errors import InvalidFilterError
 
 __all__ = ["COMPARISON_OPERATORS", "SUPPORTED_OPERATORS", "translate_filter"]
@@ -45,7 +48,8 @@ def translate_filter(filter: Mapping[str, Any] | None, *, root: str = "value") -
     Raises:
         InvalidFilterError: For an unknown or misplaced ``$`` operator, a non-string or empty
             field name, a ``$in``/``$nin`` operand that is not a list, a ``$exists`` operand that
-            is not a bool, or an operand that itself contains ``$`` keys.
+            is not a bool, an operand that itself contains ``$`` keys, or an operand MongoDB
+            cannot store (e.g. a ``set`` or an arbitrary object).
     """
     if filter is None:
         return {}
@@ -55,6 +59,10 @@ def translate_filter(filter: Mapping[str, Any] | None, *, root: str = "value") -
         )
     query: dict[str, Any] = {}
     _translate_into(filter, root, query)
+    try:
+        bson.encode({"filter": query})
+    except (InvalidDocument, TypeError, OverflowError) as exc:
+        raise InvalidFilterError(f"Filter values cannot be sent to MongoDB: {exc}.") from exc
     return query
 
 

@@ -73,9 +73,6 @@ ITEM_PROJECTION = None
 """Items are read whole: on the local server a projection costs more than the bytes it saves,
 and the derived fields are small (at most 256 KiB of text)."""
 
-BIG_BATCH = 100_000
-"""``batch_size`` for reads whose whole result is needed at once (no ``getMore`` trips)."""
-
 logger = logging.getLogger("langgraph_genesis_memory.store")
 
 _NEXT = "\x02"  # the character after SEP: [p + SEP, p + _NEXT) holds every path under p
@@ -196,7 +193,6 @@ def _list_namespaces_pipeline(op: ListNamespacesOp, now_ms: int) -> list[dict[st
 
 @dataclass
 class _Put:
-    position: int
     op: PutOp
     namespace: tuple[str, ...]
     value: dict[str, Any] | None
@@ -208,7 +204,7 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
     """Validate every op; return per-op prepared data and the last put per item."""
     prepared: list[Any] = []
     puts: dict[str, _Put] = {}
-    for position, op in enumerate(ops):
+    for op in ops:
         if isinstance(op, GetOp):
             prepared.append(item_id(validate_namespace(op.namespace), validate_key(op.key)))
         elif isinstance(op, SearchOp):
@@ -249,7 +245,7 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
                 # besides the namespace and key).
                 overhead = 4096 + len(text.encode()) + 2 * len(item_id(namespace, key).encode())
                 value = validate_value(op.value, overhead=overhead)
-            puts[item_id(namespace, key)] = _Put(position, op, namespace, value, ttl, text)
+            puts[item_id(namespace, key)] = _Put(op, namespace, value, ttl, text)
             prepared.append(None)
         else:
             raise ConfigurationError(f"Unknown store operation: {type(op).__name__}.")
@@ -476,6 +472,10 @@ def plan_batch(
     if sync or deleted:
         yield from plan_sync_vectors(sync, deleted, revision)
     return results
+
+
+SWEEP_CHUNK = 10_000
+"""Expired items deleted per step of a sweep."""
 
 
 def plan_sweep(now: datetime | None = None, *, vectors: bool = False) -> Plan[int]:

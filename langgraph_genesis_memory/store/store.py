@@ -519,7 +519,8 @@ class GenesisStore(BaseStore):
         Args:
             full: Rebuild everything instead of repairing.
             batch_size: Items embedded and written per step.
-            progress: Show a progress bar (``tqdm``); default: only for more than 1,000 items.
+            progress: ``True`` shows a progress bar (``tqdm``) at once, ``False`` never; the
+                default shows it once the work has run for two seconds.
 
         Returns:
             A :class:`~langgraph_genesis_memory.store.indexing.ReindexResult`.

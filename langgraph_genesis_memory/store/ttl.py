@@ -21,9 +21,12 @@ from langgraph.store.base import NOT_PROVIDED, NotProvided, TTLConfig
 
 from langgraph_genesis_memory.errors import ConfigurationError
 
-__all__ = ["DEFAULT_NAMESPACE_TTL", "MINUTES_PER_DAY", "TTLPolicy"]
+__all__ = ["DEFAULT_NAMESPACE_TTL", "MAX_TTL_MINUTES", "MINUTES_PER_DAY", "TTLPolicy", "check_ttl"]
 
 MINUTES_PER_DAY = 24 * 60
+
+MAX_TTL_MINUTES = 100 * 366 * MINUTES_PER_DAY
+"""The longest TTL accepted: 100 years (use ``None`` for "never expires")."""
 
 DEFAULT_NAMESPACE_TTL: Mapping[str, float | None] = MappingProxyType(
     {
@@ -37,7 +40,7 @@ DEFAULT_NAMESPACE_TTL: Mapping[str, float | None] = MappingProxyType(
 
 
 def check_ttl(ttl: object, what: str = "ttl") -> float | None:
-    """Check a TTL in minutes: ``None`` (never) or a positive finite number.
+    """Check a TTL in minutes: ``None`` (never) or a positive number up to 100 years.
 
     Raises:
         ConfigurationError: Otherwise.
@@ -48,6 +51,10 @@ def check_ttl(ttl: object, what: str = "ttl") -> float | None:
         raise ConfigurationError(f"{what} must be a number of minutes or None; got {ttl!r}.")
     if ttl <= 0:
         raise ConfigurationError(f"{what} must be positive (minutes); got {ttl!r}.")
+    if ttl > MAX_TTL_MINUTES:
+        raise ConfigurationError(
+            f"{what} is {ttl!r} minutes, over 100 years; use None for items that never expire."
+        )
     return float(ttl)
 
 

@@ -48,6 +48,8 @@ BAD_PUTS = [
     (PutOp(("a",), "k", {1: "int key"}), InvalidValueError, "string keys"),
     (PutOp(("a",), "k", {"o": object()}), InvalidValueError, "cannot be stored"),
     (PutOp(("a",), "k", {"v": 1}, index="text"), ConfigurationError, "index"),
+    (PutOp(("a",), "k", {"nested": [{"$set": 1}]}), InvalidValueError, r"start with '\$'"),
+    (PutOp(("a",), "k", {"v": 1}, ttl=1e10), ConfigurationError, "100 years"),
 ]
 
 
@@ -93,6 +95,8 @@ def test_oversized_value_is_refused_before_sending(seeded: GenesisStore) -> None
         ({"": 1}, "non-empty"),
         ({"a..b": 1}, "Invalid filter field path"),
         ("a == 1", "must be a dict"),
+        ({"a": {"$in": [object()]}}, "cannot be sent"),
+        ({"a": {1, 2}}, "cannot be sent"),
     ],
 )
 def test_bad_filters_are_refused(seeded: GenesisStore, flt, message) -> None:

@@ -347,3 +347,14 @@ async def test_full_rebuild_through_sync_api_keeps_async_api_working(
     other.put(("docs",), "c", {"text": "juice at noon"})
     assert other.search(("docs",), query="juice", limit=1)[0].key == "c"
     assert chroma_vectors(store) == expected_vectors(store)
+
+
+def test_an_embedder_raising_stopiteration_is_an_error_not_an_empty_result(
+    mongo_client, database_name
+) -> None:
+    def embed(texts: list[str]) -> list[list[float]]:
+        raise StopIteration
+
+    store = make_store(mongo_client, database_name, fields=["text"], embed=embed)
+    with pytest.raises(StopIteration):  # surfaces; never mistaken for the end of the plan
+        store.search(("docs",), query="anything")
