@@ -23,6 +23,7 @@ not change.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,7 +32,7 @@ from langgraph.store.base import SearchOp
 
 from langgraph_genesis_memory.index.fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.index.lexical import BM25Ranker
-from langgraph_genesis_memory.mongo import Find, Plan
+from langgraph_genesis_memory.mongo import Find, Plan, SideRequest, Target
 from langgraph_genesis_memory.store.documents import encode_path
 from langgraph_genesis_memory.store.vectors import VectorDelete, VectorQuery
 
@@ -69,6 +70,29 @@ def _and(*clauses: dict[str, Any]) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
+@dataclass(frozen=True)
+class RankWords(SideRequest):
+    """BM25-rank ``texts`` (one per id) for ``query``; matches only, best first, ties by id.
+
+    CPU work: the async path runs it in a worker thread so the event loop keeps going.
+    """
+
+    ids: Sequence[str]
+    texts: Sequence[str]
+    query: str
+
+    def execute(self, target: Target) -> list[tuple[str, float]]:
+        """Rank in this thread."""
+        ranker = BM25Ranker(list(self.ids), list(self.texts))
+        ranked = [(str(i), s) for i, s in ranker.rank(self.query, len(self.ids))]
+        ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+        return ranked
+
+    async def aexecute(self, target: Target) -> list[tuple[str, float]]:
+        """Rank in a worker thread."""
+        return await asyncio.to_thread(self.execute, target)
+
+
 def _lexical_ranking(
     op: SearchOp,
     prefix: tuple[str, ...],
@@ -100,9 +124,7 @@ def _lexical_ranking(
     ids = [d["_id"] for d in docs]
     if not docs:
         return [], ids
-    ranker = BM25Ranker(ids, [text_of(d) for d in docs])
-    ranked = [(str(i), s) for i, s in ranker.rank(op.query, len(ids))]
-    ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+    ranked = yield RankWords(ids, [text_of(d) for d in docs], op.query)
     return ranked, ids
 
 

@@ -129,12 +129,14 @@ class Embed(SideRequest):
     tolerate: bool = False
 
     def execute(self, target: Target) -> list[list[float]]:
+        """Run with the sync model / index."""
         model = _embeddings(target)
         if self.query:
             return [list(model.embed_query(t)) for t in self.texts]
         return [list(v) for v in model.embed_documents(list(self.texts))]
 
     async def aexecute(self, target: Target) -> list[list[float]]:
+        """Run with the async model / index."""
         model = _embeddings(target)
         if self.query:
             found = await asyncio.gather(*(model.aembed_query(t) for t in self.texts))
@@ -152,10 +154,12 @@ class VectorUpsert(SideRequest):
     tolerate: bool = False
 
     def execute(self, target: Target) -> None:
+        """Run with the sync model / index."""
         if self.ids:
             _call(target, "upsert", self.ids, self.embeddings, self.metadatas)
 
     async def aexecute(self, target: Target) -> None:
+        """Run with the async model / index."""
         if self.ids:
             await _acall(target, "upsert", self.ids, self.embeddings, self.metadatas)
 
@@ -169,10 +173,12 @@ class VectorDelete(SideRequest):
     tolerate: bool = False
 
     def execute(self, target: Target) -> None:
+        """Run with the sync model / index."""
         if self.ids or self.item_ids:
             _call(target, "delete", list(self.ids), item_ids=list(self.item_ids))
 
     async def aexecute(self, target: Target) -> None:
+        """Run with the async model / index."""
         if self.ids or self.item_ids:
             await _acall(target, "delete", list(self.ids), item_ids=list(self.item_ids))
 
@@ -190,12 +196,14 @@ class VectorQuery(SideRequest):
     namespace_prefix: Sequence[str] = ()
 
     def execute(self, target: Target) -> tuple[list[Any], bool]:
+        """Run with the sync model / index."""
         hits = _call(
             target, "query", self.embedding, self.n_results, namespace_prefix=self.namespace_prefix
         )
         return _best(hits), len(hits) < self.n_results
 
     async def aexecute(self, target: Target) -> tuple[list[Any], bool]:
+        """Run with the async model / index."""
         hits = await _acall(
             target, "query", self.embedding, self.n_results, namespace_prefix=self.namespace_prefix
         )
@@ -215,9 +223,11 @@ class VectorItemHashes(SideRequest):
     page: int = 10_000
 
     def execute(self, target: Target) -> dict[str, str]:
+        """Run with the sync model / index."""
         return _index_hashes(_vectors(target), self.page)
 
     async def aexecute(self, target: Target) -> dict[str, str]:
+        """Run with the async model / index."""
         index = _vectors(target)
         sync = getattr(index, "_sync", None)
         if sync is not None:  # embedded Chroma: the sync request, off the event loop
@@ -266,7 +276,9 @@ class VectorReset(SideRequest):
     """Drop every vector (the collection is recreated with the same configuration)."""
 
     def execute(self, target: Target) -> None:
+        """Run with the sync model / index."""
         _vectors(target).reset()
 
     async def aexecute(self, target: Target) -> None:
+        """Run with the async model / index."""
         await _vectors(target).reset()
