@@ -14,6 +14,7 @@ The public surface:
 """
 
 from langgraph_genesis_memory.checkpoint import GenesisSaver
+from langgraph_genesis_memory.embeddings import HashEmbeddings, MiniLMEmbeddings
 from langgraph_genesis_memory.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -28,6 +29,7 @@ from langgraph_genesis_memory.errors import (
     SessionNotFoundError,
     ValueTooLargeError,
 )
+from langgraph_genesis_memory.index import AsyncChromaIndex, ChromaIndex, reciprocal_rank_fusion
 from langgraph_genesis_memory.local import LocalServer, LocalServerStatus
 from langgraph_genesis_memory.sessions import SessionContext, SessionManager
 from langgraph_genesis_memory.store import DEFAULT_NAMESPACE_TTL, GenesisStore
@@ -48,6 +50,11 @@ __version__ = "0.1.0"
 __all__ = [
     "GenesisStore",
     "GenesisSaver",
+    "ChromaIndex",
+    "AsyncChromaIndex",
+    "MiniLMEmbeddings",
+    "HashEmbeddings",
+    "reciprocal_rank_fusion",
     "SessionManager",
     "SessionContext",
     "create_handoff_tool",

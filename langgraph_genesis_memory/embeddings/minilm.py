@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
+import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,26 @@ MINILM_DIMS = 384
 """Number of dimensions of an all-MiniLM-L6-v2 vector."""
 
 _EXTRA_HINT = "pip install 'langgraph-genesis-memory[embeddings]'"
+
+
+_THREADS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """Run with ``count`` torch CPU threads, restoring the previous setting afterwards."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    with _THREADS_LOCK:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(count)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
 
 
 def default_minilm_path() -> str | None:
@@ -54,6 +77,10 @@ class MiniLMEmbeddings(Embeddings):
         model_name: Hugging Face model id used when no local directory is available.
         device: Torch device (``"cpu"``, ``"cuda"``...); ``None`` lets sentence-transformers pick.
         batch_size: Texts encoded per forward pass.
+        num_threads: Torch CPU threads while encoding (set for the call, then restored).
+            Default: 1 on machines with two cores or fewer, where a second busy core (the local
+            MongoDB server, another process) made two-thread inference up to 50x slower in our
+            measurements; otherwise torch's own setting.
 
     Raises:
         MissingDependencyError: On the first embedding call (or :meth:`load`) when
@@ -75,7 +102,11 @@ class MiniLMEmbeddings(Embeddings):
         model_name: str = MINILM_MODEL_NAME,
         device: str | None = None,
         batch_size: int = 64,
+        num_threads: int | None = None,
     ) -> None:
+        if num_threads is None and (os.cpu_count() or 1) <= 2:
+            num_threads = 1
+        self.num_threads = num_threads
         self.model_path = str(model_path) if model_path is not None else None
         self.model_name = model_name
         self.device = device
@@ -123,13 +154,15 @@ class MiniLMEmbeddings(Embeddings):
     def _encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self.load().encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self.load()
+        with _torch_threads(self.num_threads):
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return vectors.tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

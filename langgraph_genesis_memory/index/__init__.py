@@ -18,6 +18,7 @@ from langgraph_genesis_memory.index.config import (
     resolve_chroma_config,
 )
 from langgraph_genesis_memory.index.fusion import reciprocal_rank_fusion
+from langgraph_genesis_memory.index.lexical import BM25Ranker
 from langgraph_genesis_memory.index.requests import (
     IndexHit,
     VectorRecord,
@@ -30,6 +31,7 @@ from langgraph_genesis_memory.index.requests import (
 
 __all__ = [
     "AsyncChromaIndex",
+    "BM25Ranker",
     "ChromaIndex",
     "ChromaConfig",
     "DEFAULT_HNSW",

@@ -126,6 +126,7 @@ class ChromaIndex:
         client: The client that opened it (needed by :meth:`reset`).
 
     Example:
+        >>> from langgraph_genesis_memory.index import vector_metadata
         >>> index = ChromaIndex.from_config(in_memory=True, collection="doc_example")
         >>> index.upsert(["i1#$"], [[1.0, 0.0]], [vector_metadata("i1", ("agent", "qa"), "$")])
         >>> [h.item_id for h in index.query([1.0, 0.1], 5, namespace_prefix=("agent",))]
@@ -347,7 +348,13 @@ class ChromaIndex:
             offset += page
 
     def set_ef_search(self, ef_search: int) -> None:
-        """Change HNSW ``ef_search`` of the existing collection (recall/latency trade-off).
+        """Store a new HNSW ``ef_search`` in the collection's configuration.
+
+        Measured with chromadb 1.5.9: the new value is persisted (and used by later
+        :meth:`reset` / by processes that open the collection afresh), but an embedded client
+        that has already loaded the index keeps searching with the old value. To choose
+        ``ef_search`` reliably, pass it when the collection is created
+        (``from_config(hnsw={"ef_search": ...})``).
 
         Args:
             ef_search: Candidate list size per query (``>= 1``).

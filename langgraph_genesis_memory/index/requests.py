@@ -39,9 +39,9 @@ __all__ = [
     "filter_probe",
 ]
 
-PROBE_FACTOR = 10
+PROBE_FACTOR = 20
 """Unfiltered over-fetch factor tried before a namespace-filtered query (see probe_size)."""
-PROBE_MIN = 100
+PROBE_MIN = 200
 """Smallest unfiltered over-fetch (vectors)."""
 
 RESERVED_METADATA_KEYS = frozenset({"item_id", "path", "ns", "depth"})

@@ -292,9 +292,18 @@ def _lexical_text(value: Mapping[str, Any], index: object, vector_fields: list[s
     return "\n".join(extract_text(value, paths))[:MAX_SEARCH_TEXT]
 
 
-def doc_text(doc: Mapping[str, Any], vector_fields: list[str] | None) -> str:
-    """The words of a stored document, as :func:`_lexical_text` of its value and ``index=``."""
-    return _lexical_text(doc.get("value") or {}, doc.get("index_paths"), vector_fields)
+def doc_texts(doc: Mapping[str, Any], vector_fields: list[str] | None) -> list[str]:
+    """The texts of a stored document for word ranking: one per indexed field.
+
+    With a vector index, the same fields the vectors come from (so words and meaning rank the
+    same texts); without one, all of the value's strings as one text.
+    """
+    value = doc.get("value") or {}
+    if vector_fields is None:
+        return ["\n".join(extract_text(value, None))[:MAX_SEARCH_TEXT]]
+    paths = index_paths(doc.get("index_paths"), vector_fields)
+    texts = ["\n".join(extract_text(value, [p]))[:MAX_SEARCH_TEXT] for p in paths]
+    return [t for t in texts if t]
 
 
 def _put_model(
@@ -428,7 +437,7 @@ def plan_batch(
         prefix_scope, checks = _scope(prefix, query_filter, now_ms)
         page = yield from plan_ranked_search(
             search_op, prefix, prefix_scope, checks, now_ms, ITEM_PROJECTION, schema.search,
-            embeddings.get(query), lambda doc: doc_text(doc, schema.vector_fields),
+            embeddings.get(query), lambda doc: doc_texts(doc, schema.vector_fields),
         )  # fmt: skip
         results[i] = [to_search_item(doc, score) for doc, score in page]
         touch(search_op, [doc for doc, _ in page])
