@@ -11,9 +11,10 @@ Memories live in one namespace per conversation and speaker, e.g.
 lets a second run reuse the stored memories instead of writing them again.
 
 Runs offline, with no API key: with no ``MONGODB_URI`` the store uses local mode (a local
-MongoDB-compatible server under ``--data-dir``). Retrieval is the store's search within the
-conversation's namespace prefix, with a filter and the question's words; semantic and hybrid
-retrieval come through the same :func:`retrieve` once the store has a vector index.
+MongoDB-compatible server and an embedded Chroma index under ``--data-dir``). Retrieval is the
+store's ranked search within the conversation's namespace prefix (with a filter that keeps
+bookkeeping items out): ``--search hybrid`` (default: meaning and words fused), ``vector``
+(meaning, all-MiniLM-L6-v2 embeddings computed offline) or ``words`` (BM25, no vector index).
 
 Data: LoCoMo, "Evaluating Very Long-Term Conversational Memory of LLM Agents" (Maharana et al.,
 ACL 2024), https://github.com/snap-research/LoCoMo (data/locomo10.json), licensed CC BY-NC 4.0
@@ -24,6 +25,7 @@ Usage::
     python examples/locomo_memory.py                       # first conversation, all questions
     python examples/locomo_memory.py --conversation conv-30 --k 5 --limit-questions 20
     python examples/locomo_memory.py --data /path/to/locomo10.json --quiet
+    python examples/locomo_memory.py --search words     # no embeddings at all
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.store.base import BaseStore, PutOp, SearchItem, SearchOp
+from langgraph.store.base import BaseStore, PutOp, SearchItem
 from langgraph.types import Send
 
 from langgraph_genesis_memory import GenesisStore, LocalServer
@@ -56,19 +58,12 @@ ATTRIBUTION = (
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 META_LABEL = "_meta"
 MARKER_KEY = "ingested"
-MARKER_VERSION = 1
-RetrievalMode = Literal["store", "keywords"]
-
-_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me might more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them themselves
-    then there these they this those through to too under until up very was we were what when
-    where which while who whom why will with would you your yours yourself yourselves s t d ll m
-    re ve don didn doesn isn wasn weren kind likely ever also many much get got go went""".split()
-)
+MARKER_VERSION = 3
+SearchMode = Literal["hybrid", "vector", "words"]
+INDEX_FIELDS = ["line", "context"]
+"""What search indexes per turn (an item scores as its best field): the turn as
+"Speaker: text" (plus the image caption), and the turn in its context (the two previous turns
+and the next one of the same session). Measured in ``benchmarks/locomo_recall.py``."""
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -187,11 +182,19 @@ def memory_namespace(conv_id: str, speaker: str) -> tuple[str, ...]:
     return ("locomo", conv_id, speaker)
 
 
-def turn_memory(conv_id: str, turn: Turn) -> dict[str, Any]:
-    """The stored value of one dialog turn (every string in it feeds the text index)."""
+def turn_line(turn: Turn) -> str:
+    """A turn as one line: "Speaker: text", with the caption of a shared image."""
+    line = f"{turn.speaker}: {turn.text}"
+    return f"{line} [image: {turn.image_caption}]" if turn.image_caption else line
+
+
+def turn_memory(conv_id: str, turn: Turn, context: str = "") -> dict[str, Any]:
+    """The stored value of one dialog turn; ``line`` and ``context`` are what search indexes."""
     value: dict[str, Any] = {
         "kind": "dialog_turn",
         "conversation": conv_id,
+        "line": turn_line(turn),
+        "context": context or turn_line(turn),
         "text": turn.text,
         "speaker": turn.speaker,
         "session": turn.session,
@@ -204,80 +207,39 @@ def turn_memory(conv_id: str, turn: Turn) -> dict[str, Any]:
 
 
 def session_put_ops(conv_id: str, turns: Sequence[Turn]) -> list[PutOp]:
-    """One ``PutOp`` per turn of a session; the key is the turn's ``dia_id`` (e.g. ``"D1:3"``)."""
+    """One ``PutOp`` per turn of a session; the key is the turn's ``dia_id`` (e.g. ``"D1:3"``).
+
+    Each turn's ``context`` is the turn with the two before it and the one after it.
+    """
+    lines = [turn_line(t) for t in turns]
     return [
-        PutOp(memory_namespace(conv_id, t.speaker), t.dia_id, turn_memory(conv_id, t))
-        for t in turns
+        PutOp(
+            memory_namespace(conv_id, t.speaker),
+            t.dia_id,
+            turn_memory(conv_id, t, "\n".join(lines[max(0, i - 2) : i + 2])),
+        )
+        for i, t in enumerate(turns)
     ]
 
 
-def keywords(question: str, ignore: Iterable[str] = ()) -> list[str]:
-    """The distinct content words of a question (lower case, stop words and ``ignore`` removed)."""
-    skip = _STOPWORDS | {w.lower() for w in ignore}
-    words = re.findall(r"[a-z0-9]+(?:'[a-z]+)?", question.lower())
-    words = [w.split("'")[0] for w in words]
-    return list(dict.fromkeys(w for w in words if w not in skip and len(w) > 1))
-
-
-def retrieve(
-    store: BaseStore,
-    conv_id: str,
-    question: str,
-    *,
-    k: int = 10,
-    mode: RetrievalMode = "store",
-    ignore_words: Iterable[str] = (),
-    per_term_limit: int = 50,
-) -> list[SearchItem]:
+def retrieve(store: BaseStore, conv_id: str, question: str, *, k: int = 10) -> list[SearchItem]:
     """Retrieve the ``k`` memories of a conversation that best match ``question``.
 
-    Both modes search the conversation's namespace prefix ``("locomo", conv_id)`` with the
-    filter ``{"kind": "dialog_turn"}`` (so bookkeeping items never come back).
-
-    * ``"store"``: one ``store.search(..., query=question)``: the store ranks the memories
-      (by words today; by meaning or both once the store has a vector index).
-    * ``"keywords"``: one search per content word of the question, all sent in one
-      ``store.batch``; a turn's score is the sum of its per-word scores (ties: how many words it
-      matched). Useful with stores whose word search needs every word of the query to match.
+    One ``store.search(("locomo", conv_id), query=question, filter={"kind": "dialog_turn"})``:
+    the store ranks by its configured search mode; the filter keeps bookkeeping items out.
 
     Args:
         store: Any LangGraph ``BaseStore`` holding the memories (here ``GenesisStore``).
         conv_id: The conversation, e.g. ``"conv-26"``.
         question: The question text.
         k: How many memories to return.
-        mode: ``"store"`` or ``"keywords"``.
-        ignore_words: Words not worth searching for in ``"keywords"`` mode (e.g. the speakers'
-            names, which every turn carries).
-        per_term_limit: Results fetched per word in ``"keywords"`` mode.
 
     Returns:
         Up to ``k`` ``SearchItem`` objects, best first.
-
-    Raises:
-        ValueError: For an unknown ``mode``.
     """
-    prefix = ("locomo", conv_id)
-    scope = {"kind": "dialog_turn"}
-    if mode == "store":
-        return store.search(prefix, query=question, filter=scope, limit=k)
-    if mode != "keywords":
-        raise ValueError(f"Unknown retrieval mode {mode!r}; use 'store' or 'keywords'.")
-    terms = keywords(question, ignore_words)
-    if not terms:
-        return []
-    ops = [SearchOp(prefix, filter=scope, limit=per_term_limit, query=term) for term in terms]
-    fused: dict[tuple[tuple[str, ...], str], tuple[float, int, SearchItem]] = {}
-    for results in store.batch(ops):
-        for item in cast(list[SearchItem], results):
-            ident = (item.namespace, item.key)
-            score, hits, _ = fused.get(ident, (0.0, 0, item))
-            fused[ident] = (score + (item.score or 0.0), hits + 1, item)
-    ranked = sorted(fused.values(), key=lambda entry: (-entry[0], -entry[1], entry[2].key))
-    out: list[SearchItem] = []
-    for score, _, item in ranked[:k]:
-        item.score = score
-        out.append(item)
-    return out
+    return store.search(
+        ("locomo", conv_id), query=question, filter={"kind": "dialog_turn"}, limit=k
+    )
 
 
 # -- the graph ---------------------------------------------------------------------------------
@@ -287,7 +249,6 @@ class MemoryState(TypedDict, total=False):
     conversation: Conversation
     questions: list[Question]
     k: int
-    mode: RetrievalMode
     reused: bool
     written: Annotated[int, operator.add]
     sessions_written: Annotated[int, operator.add]
@@ -312,6 +273,10 @@ def check_memories(state: MemoryState, runtime: Runtime) -> dict[str, Any]:
         and marker.value.get("version") == MARKER_VERSION
         and marker.value.get("turns") == conv.turn_count
     )
+    if reused and getattr(runtime.store, "index_config", None) is not None:
+        # Memories written by a run without a vector index get their vectors now; otherwise
+        # this only confirms that Chroma agrees with MongoDB.
+        runtime.store.reindex(progress=False)  # type: ignore[attr-defined]
     return {"reused": reused}
 
 
@@ -354,12 +319,10 @@ def answer_questions(state: MemoryState, runtime: Runtime) -> dict[str, Any]:
     """Retrieve memories for every question and compare them with the annotated evidence."""
     conv = state["conversation"]
     assert runtime.store is not None
-    k, mode = state.get("k", 10), state.get("mode", "store")
+    k = state.get("k", 10)
     answers = []
     for q in state["questions"]:
-        found = retrieve(
-            runtime.store, conv.conv_id, q.question, k=k, mode=mode, ignore_words=conv.speakers
-        )
+        found = retrieve(runtime.store, conv.conv_id, q.question, k=k)
         ranked = [item.key for item in found]
         hits = [dia for dia in q.evidence if dia in ranked]
         answers.append(
@@ -450,10 +413,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--k", type=int, default=10, help="memories retrieved per question")
     parser.add_argument(
-        "--mode",
-        choices=["store", "keywords"],
-        default="store",
-        help="retrieval mode (see retrieve())",
+        "--search",
+        choices=["hybrid", "vector", "words"],
+        default="hybrid",
+        help="ranking: meaning and words fused (default), meaning only, or words only (BM25)",
+    )
+    parser.add_argument(
+        "--embeddings",
+        choices=["minilm", "hash"],
+        default="minilm",
+        help="all-MiniLM-L6-v2 offline (default) or deterministic hashing vectors (no model)",
     )
     parser.add_argument(
         "--limit-questions",
@@ -470,6 +439,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--stop-server", action="store_true", help="stop the local-mode server on exit"
     )
     return parser.parse_args(argv)
+
+
+def index_config(embeddings: str) -> dict[str, Any]:
+    """LangGraph ``IndexConfig`` for the memories: 384-dim vectors of the ``memory`` field."""
+    from langgraph_genesis_memory.embeddings import HashEmbeddings, MiniLMEmbeddings
+
+    model = MiniLMEmbeddings() if embeddings == "minilm" else HashEmbeddings(384)
+    return {"dims": 384, "embed": model, "fields": INDEX_FIELDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -497,14 +474,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Conversation {conv.conv_id}: {conv.speakers[0]} and {conv.speakers[1]}, "
         f"{len(conv.sessions)} sessions, {conv.turn_count} turns, {len(questions)} questions."
     )
+    index = None if args.search == "words" else index_config(args.embeddings)
+    mode = "lexical" if args.search == "words" else args.search
     try:
-        with GenesisStore.from_conn_string(args.uri, data_dir=args.data_dir) as store:
+        with GenesisStore.from_conn_string(
+            args.uri, data_dir=args.data_dir, index=index, search_mode=mode
+        ) as store:
             store.setup()
             graph = build_graph(store)
             started = time.perf_counter()
-            state = graph.invoke(
-                {"conversation": conv, "questions": questions, "k": args.k, "mode": args.mode}
-            )
+            state = graph.invoke({"conversation": conv, "questions": questions, "k": args.k})
             elapsed = time.perf_counter() - started
     finally:
         if args.stop_server and not (args.uri or _env_uri()):
@@ -521,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print_answers(state["answers"], quiet=args.quiet)
     print(
-        f"\n{conv.conv_id} | mode: {args.mode} | {summarise(state['answers'], args.k)} | "
+        f"\n{conv.conv_id} | search: {args.search} | {summarise(state['answers'], args.k)} | "
         f"graph run: {elapsed:.1f} s"
     )
     return 0

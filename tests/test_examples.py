@@ -60,7 +60,7 @@ def test_example_ingests_then_reuses_memories(tmp_path: Path) -> None:
         assert first.stdout.count("evidence:") == 5  # one block per question
         summary = re.search(r"questions: 5 \| hit@5: [\d.]+% \| Recall@5: ([\d.]+)", first.stdout)
         assert summary, first.stdout
-        assert float(summary[1]) > 0  # keyword retrieval finds some annotated evidence
+        assert float(summary[1]) > 0  # the default hybrid search finds annotated evidence
 
         second = _run_example(
             tmp_path, "--limit-questions", "5", "--k", "5", "--quiet", "--stop-server"

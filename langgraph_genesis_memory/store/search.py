@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -89,7 +92,7 @@ class RankWords(SideRequest):
 
     def execute(self, target: Target) -> list[tuple[str, float]]:
         """Rank in this thread."""
-        ranker = BM25Ranker(list(self.ids), list(self.texts), stemmer=_stemmer())
+        ranker = _ranker(self.ids, self.texts)
         ranked = [(str(i), s) for i, s in ranker.rank(self.query, len(set(self.ids)))]
         ranked.sort(key=lambda pair: (-pair[1], pair[0]))
         return ranked
@@ -102,6 +105,38 @@ class RankWords(SideRequest):
 @functools.lru_cache(maxsize=1)
 def _stemmer() -> Callable[[str], str]:
     return english_stemmer()
+
+
+_RANKERS: OrderedDict[str, BM25Ranker] = OrderedDict()
+_RANKERS_LOCK = threading.Lock()
+RANKER_CACHE_SIZE = 32
+"""BM25 indexes kept per process, keyed by the exact texts they were built from."""
+
+
+def _ranker(ids: Sequence[str], texts: Sequence[str]) -> BM25Ranker:
+    """A BM25 index of these texts, built once and reused while they are unchanged.
+
+    The key is a digest of every id and text, so any write that changes the candidates (in this
+    process or another) simply builds a new index; nothing needs invalidating.
+    """
+    digest = hashlib.sha256()
+    for owner, text in zip(ids, texts, strict=True):
+        digest.update(owner.encode())
+        digest.update(b"\x00")
+        digest.update(text.encode())
+        digest.update(b"\x01")
+    key = digest.hexdigest()
+    with _RANKERS_LOCK:
+        found = _RANKERS.get(key)
+        if found is not None:
+            _RANKERS.move_to_end(key)
+            return found
+    ranker = BM25Ranker(list(ids), list(texts), stemmer=_stemmer())
+    with _RANKERS_LOCK:
+        _RANKERS[key] = ranker
+        while len(_RANKERS) > RANKER_CACHE_SIZE:
+            _RANKERS.popitem(last=False)
+    return ranker
 
 
 def _lexical_ranking(
