@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_store
 from langgraph.store.base import NOT_PROVIDED, BaseStore, GetOp, NotProvided, Op, PutOp, SearchOp
 
 from langgraph_genesis_memory.errors import (
@@ -375,3 +376,29 @@ def plan_list_handoffs(
     (items,) = yield [SearchOp(handoffs_namespace(tenant, session_id), limit=limit)]
     records = [dict(item.value) for item in items]
     return sorted(records, key=lambda r: (r.get("time", ""), r.get("key", "")))
+
+
+def resolve_store(store: BaseStore | None, missing: str, hint: str = "") -> BaseStore:
+    """The store to use: ``store`` if given, else the running graph's (LangGraph ``get_store()``).
+
+    Args:
+        store: An explicit store, or ``None``.
+        missing: The start of the error message when there is none (what lacks a store).
+        hint: More advice appended to the message.
+
+    Raises:
+        ConfigurationError: If no store was given and none is found at call time (a
+            configuration mistake: it escapes tool nodes instead of reaching the model).
+    """
+    if store is not None:
+        return store
+    try:
+        found = get_store()
+    except (RuntimeError, KeyError):  # not inside a graph run
+        found = None
+    if found is None:
+        raise ConfigurationError(
+            f"{missing}: compile the graph with store=GenesisStore(...) (or "
+            f"create_agent(..., store=...)), or pass store= to the factory{hint}."
+        )
+    return found

@@ -17,7 +17,6 @@ from typing import Annotated, Any, cast
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
-from langgraph.config import get_store
 from langgraph.prebuilt import InjectedState
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
@@ -29,6 +28,7 @@ from langgraph_genesis_memory.sessions.plans import (
     arun_plan,
     plan_list_handoffs,
     plan_record_handoff,
+    resolve_store,
     run_plan,
 )
 from langgraph_genesis_memory.tokens import DEFAULT_ENCODING, Encoder
@@ -57,18 +57,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def _resolve_store(store: BaseStore | None) -> BaseStore:
-    if store is not None:
-        return store
-    try:
-        found = get_store()
-    except (RuntimeError, KeyError):  # not inside a graph run
-        found = None
-    if found is None:
-        raise ConfigurationError(
-            "The handoff has no store to record in: compile the graph with store=GenesisStore(...) "
-            "(or create_agent(..., store=...)), pass store= to the factory, or record=False."
-        )
-    return found
+    return resolve_store(
+        store, "The handoff has no store to record in", "; or create the tool with record=False"
+    )
 
 
 def _messages(state: Any) -> list[BaseMessage]:

@@ -24,12 +24,19 @@ from typing import Annotated, Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
-from langgraph.config import get_config, get_store
+from langgraph.config import get_config
 from langgraph.store.base import NOT_PROVIDED, BaseStore, GetOp, NotProvided, SearchOp
 from pydantic import Field
 
 from langgraph_genesis_memory.errors import ConfigurationError, InvalidFilterError
-from langgraph_genesis_memory.sessions.plans import Plan, arun_plan, now_iso, put_op, run_plan
+from langgraph_genesis_memory.sessions.plans import (
+    Plan,
+    arun_plan,
+    now_iso,
+    put_op,
+    resolve_store,
+    run_plan,
+)
 from langgraph_genesis_memory.store.filters import translate_filter
 
 __all__ = ["NamespaceTemplate", "create_manage_memory_tool", "create_search_memory_tool"]
@@ -109,18 +116,7 @@ class NamespaceTemplate:
 
 
 def _store(store: BaseStore | None) -> BaseStore:
-    if store is not None:
-        return store
-    try:
-        found = get_store()
-    except (RuntimeError, KeyError):  # not inside a graph run
-        found = None
-    if found is None:
-        raise ConfigurationError(
-            "The memory tool has no store: compile the graph with store=GenesisStore(...) "
-            "(create_agent(..., store=...)) or pass store= to the tool factory."
-        )
-    return found
+    return resolve_store(store, "The memory tool has no store")
 
 
 def _plan_manage(
