@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
+from langgraph_genesis_memory import GenesisSaver, GenesisStore
 from langgraph_genesis_memory.connection import client_options
 from langgraph_genesis_memory.local import LocalServer
 
@@ -55,3 +56,43 @@ def database_name(mongo_client: MongoClient) -> Iterator[str]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     yield name
     mongo_client.drop_database(name)
+
+
+@pytest.fixture
+def store(mongo_client: MongoClient, database_name: str) -> Iterator[GenesisStore]:
+    """A sync ``GenesisStore`` on the test's database, set up."""
+    genesis = GenesisStore(client=mongo_client, database=database_name)
+    genesis.setup()
+    yield genesis
+
+
+@pytest.fixture
+async def astore(
+    mongo_client: MongoClient, async_mongo_client: AsyncMongoClient, database_name: str
+) -> AsyncIterator[GenesisStore]:
+    """A ``GenesisStore`` with both clients (for the async API), set up."""
+    genesis = GenesisStore(
+        client=mongo_client, async_client=async_mongo_client, database=database_name
+    )
+    await genesis.asetup()
+    yield genesis
+
+
+@pytest.fixture
+def saver(mongo_client: MongoClient, database_name: str) -> Iterator[GenesisSaver]:
+    """A sync ``GenesisSaver`` on the test's database, set up."""
+    genesis = GenesisSaver(client=mongo_client, database=database_name)
+    genesis.setup()
+    yield genesis
+
+
+@pytest.fixture
+async def async_saver(
+    mongo_client: MongoClient, async_mongo_client: AsyncMongoClient, database_name: str
+) -> AsyncIterator[GenesisSaver]:
+    """A ``GenesisSaver`` with both clients (for the async API), set up."""
+    genesis = GenesisSaver(
+        client=mongo_client, async_client=async_mongo_client, database=database_name
+    )
+    await genesis.asetup()
+    yield genesis

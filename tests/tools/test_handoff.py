@@ -115,9 +115,9 @@ def test_swarm_handoff_by_tool_call(store, saver) -> None:
     assert after.last_handoff is not None and after.last_handoff["id"] == record["id"]
 
 
-async def test_swarm_handoff_async(astore, asaver) -> None:
+async def test_swarm_handoff_async(astore, async_saver) -> None:
     app, _, qa_model = _swarm(
-        astore, asaver, [tool_turn(("transfer_to_qa", HANDOFF_ARGS))], ["7 May 2023."]
+        astore, async_saver, [tool_turn(("transfer_to_qa", HANDOFF_ARGS))], ["7 May 2023."]
     )
     config = {"configurable": {"thread_id": "swarm-async", "tenant_id": "acme"}}
     out = await app.ainvoke({"messages": [HumanMessage("When was the group?")]}, config)
@@ -125,7 +125,7 @@ async def test_swarm_handoff_async(astore, asaver) -> None:
     records = await alist_handoffs(astore, "swarm-async", tenant_id="acme")
     assert [r["to_agent"] for r in records] == ["qa"]
     assert await alist_handoffs(astore, "swarm-async") == []  # other tenant
-    ctx = await SessionManager(astore, asaver, tenant_id="acme").acontext("swarm-async")
+    ctx = await SessionManager(astore, async_saver, tenant_id="acme").acontext("swarm-async")
     assert ctx.current_agent == "qa" and ctx.handoff_count == 1
     # Second turn: the swarm resumes with the active agent from the checkpoint.
     out = await app.ainvoke({"messages": [HumanMessage("Thanks!")]}, config)
@@ -212,7 +212,7 @@ def test_handoff_by_node_with_edges(store, saver) -> None:
     _assert_valid_history(out["messages"])
 
 
-async def test_handoff_node_goto_async(astore, asaver) -> None:
+async def test_handoff_node_goto_async(astore, async_saver) -> None:
     qa_model = ScriptedChatModel(turns=["ok"])
     qa = create_agent(qa_model, [], middleware=[HandoffContextMiddleware()], name="qa")
     graph = (
@@ -222,7 +222,7 @@ async def test_handoff_node_goto_async(astore, asaver) -> None:
         )
         .add_node("qa", qa)
         .add_edge(START, "route")
-        .compile(store=astore, checkpointer=asaver)
+        .compile(store=astore, checkpointer=async_saver)
     )
     out = await graph.ainvoke(
         {"messages": [HumanMessage("x")]}, {"configurable": {"thread_id": "g"}}

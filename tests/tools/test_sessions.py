@@ -69,8 +69,8 @@ def test_session_lifecycle(store, saver) -> None:
         SessionManager(store, saver, tenant_id="other").context("s-1")
 
 
-async def test_session_lifecycle_async(astore, asaver) -> None:
-    sessions = SessionManager(astore, asaver)
+async def test_session_lifecycle_async(astore, async_saver) -> None:
+    sessions = SessionManager(astore, async_saver)
     ctx = await sessions.astart(user_id="u", tasks=["t1"])
     assert len(ctx.session_id) == 32
     ctx = await sessions.acomplete_tasks(ctx.session_id, ["t1"])
