@@ -9,7 +9,7 @@ One item is one document in the store's collection::
       "search_text": "...",                # only with lexical="text_index": for MongoDB's $text
       "created_at": <date>, "updated_at": <date>,
       "ttl": 43200.0 | None,                # minutes
-      "expires_at": <date> | absent,        # drives MongoDB's TTL index (expireAfterSeconds=0)
+      "expires_at": <date> | null,          # drives MongoDB's TTL index (expireAfterSeconds=0)
       "expires_at_ms": <int64>,             # the same instant in epoch ms; NEVER_MS if no TTL
     }
 

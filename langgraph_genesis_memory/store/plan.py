@@ -313,7 +313,13 @@ def _put_model(
         return DeleteOne({"_id": doc_id})
     expires_at, expires_ms = _expiry(now, put.ttl)
     namespace = put.namespace
-    fields: dict[str, Any] = {"value": put.value, "ttl": put.ttl, "expires_at_ms": expires_ms}
+    fields: dict[str, Any] = {
+        "value": put.value,
+        "ttl": put.ttl,
+        "expires_at_ms": expires_ms,
+        # null for items that never expire: MongoDB's TTL monitor ignores non-date values.
+        "expires_at": expires_at,
+    }
     if schema.search.lexical == "text_index":
         fields["search_text"] = put.text
     if schema.vectors:
@@ -329,10 +335,6 @@ def _put_model(
         },
         "$currentDate": {"updated_at": True},
     }
-    if expires_at is None:
-        update["$unset"] = {"expires_at": ""}
-    else:
-        fields["expires_at"] = expires_at
     return UpdateOneModel({"_id": doc_id}, update, upsert=True)
 
 
