@@ -150,33 +150,30 @@ def timed_pair(
 ) -> tuple[Timing, Timing]:
     """Like :func:`timed` for two implementations, alternating their calls.
 
-    Alternating spreads any load from other processes on the machine evenly over both.
+    Alternating spreads any load from other processes on the machine evenly over both, and
+    which one goes first also alternates, so work the server defers (e.g. its write-ahead-log
+    checkpoints) does not land on one side only.
     """
-    for call in (*first[:warmup], *second[:warmup]):
-        call()
-    lat_a: list[float] = []
-    lat_b: list[float] = []
-    for a, b in zip(first[warmup:], second[warmup:], strict=True):
-        for call, out in ((a, lat_a), (b, lat_b)):
-            start = time.perf_counter()
-            call()
-            out.append(time.perf_counter() - start)
-    return Timing(lat_a, per_call), Timing(lat_b, per_call)
+    a_timing, b_timing = timed_interleaved([first, second], per_call, warmup)
+    return a_timing, b_timing
 
 
 def timed_interleaved(
     call_lists: Sequence[Sequence[Callable[[], Any]]], per_call: int = 1, warmup: int = 1
 ) -> list[Timing]:
-    """Like :func:`timed_pair` for any number of implementations (round-robin per call)."""
+    """Time several implementations call by call, round-robin, rotating who goes first."""
     for calls in call_lists:
         for call in calls[:warmup]:
             call()
     latencies: list[list[float]] = [[] for _ in call_lists]
-    for step in zip(*(calls[warmup:] for calls in call_lists), strict=True):
-        for call, out in zip(step, latencies, strict=True):
+    steps = zip(*(calls[warmup:] for calls in call_lists), strict=True)
+    for number, step in enumerate(steps):
+        order = list(range(len(call_lists)))
+        shift = number % len(order)  # rotate who goes first
+        for index in order[shift:] + order[:shift]:
             start = time.perf_counter()
-            call()
-            out.append(time.perf_counter() - start)
+            step[index]()
+            latencies[index].append(time.perf_counter() - start)
     return [Timing(lat, per_call) for lat in latencies]
 
 
