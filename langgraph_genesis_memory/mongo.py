@@ -260,6 +260,13 @@ async def _execute_async(target: Target, req: Request) -> Any:
     raise TypeError(f"Unknown request {req!r}")
 
 
+def _failure(target: Target, exc: ConnectionFailure | OperationFailure) -> Exception:
+    """The error to raise for a pymongo failure: ours where we can say more, else ``exc``."""
+    if isinstance(exc, ConnectionFailure):
+        return target.unavailable(exc)
+    return _text_index_missing(exc) or exc
+
+
 def _advance(plan: Plan[T], result: Any, first: bool) -> tuple[bool, Any]:
     """Send ``result`` into ``plan``; ``(True, value)`` once it returns, else the next request.
 
@@ -283,11 +290,9 @@ def run_sync(target: Target, plan: Plan[T]) -> T:
     while not done:
         try:
             result = _execute_sync(target, request)
-        except ConnectionFailure as exc:
-            raise target.unavailable(exc) from exc
-        except OperationFailure as exc:
-            mapped = _text_index_missing(exc)
-            if mapped is None:
+        except (ConnectionFailure, OperationFailure) as exc:
+            mapped = _failure(target, exc)
+            if mapped is exc:
                 raise
             raise mapped from exc
         done, request = _advance(plan, result, False)
@@ -300,11 +305,9 @@ async def run_async(target: Target, plan: Plan[T]) -> T:
     while not done:
         try:
             result = await _execute_async(target, request)
-        except ConnectionFailure as exc:
-            raise target.unavailable(exc) from exc
-        except OperationFailure as exc:
-            mapped = _text_index_missing(exc)
-            if mapped is None:
+        except (ConnectionFailure, OperationFailure) as exc:
+            mapped = _failure(target, exc)
+            if mapped is exc:
                 raise
             raise mapped from exc
         done, request = _advance(plan, result, False)

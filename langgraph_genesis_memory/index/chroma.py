@@ -109,6 +109,13 @@ def _records_args(records: Sequence[VectorRecord]) -> tuple[list[str], list[Any]
     )
 
 
+def _recreate_args(collection: Any) -> tuple[str, dict[str, Any]]:
+    """Name and HNSW configuration to create ``collection`` again, empty."""
+    hnsw = dict((collection.configuration or {}).get("hnsw") or {})
+    keep = ("space", "max_neighbors", "ef_construction", "ef_search")
+    return collection.name, {"hnsw": {k: hnsw[k] for k in keep if k in hnsw}}
+
+
 class ChromaIndex:
     """A Chroma collection used as the derived vector index (sync).
 
@@ -369,17 +376,21 @@ class ChromaIndex:
         """
         if self.client is None:
             raise RuntimeError("reset() needs the Chroma client; build the index with client=")
-        name = self.collection.name
-        hnsw = dict((self.collection.configuration or {}).get("hnsw") or {})
-        create = {
-            k: hnsw[k]
-            for k in ("space", "max_neighbors", "ef_construction", "ef_search")
-            if k in hnsw
-        }
+        name, configuration = _recreate_args(self.collection)
         self.client.delete_collection(name)
         self.collection = self.client.create_collection(
-            name, configuration={"hnsw": create}, embedding_function=None
+            name, configuration=configuration, embedding_function=None
         )
+
+    def reopen(self) -> None:
+        """Open the collection of the same name again (after another client recreated it).
+
+        Raises:
+            RuntimeError: If the index was built without its client.
+        """
+        if self.client is None:
+            raise RuntimeError("reopen() needs the Chroma client; build the index with client=")
+        self.collection = self.client.get_collection(self.collection.name, embedding_function=None)
 
     def rebuild(self, records: Iterable[VectorRecord], *, batch_size: int = 1024) -> int:
         """Replace the whole index with ``records`` (after :meth:`reset`), in batches.
@@ -585,14 +596,18 @@ class AsyncChromaIndex:
             return
         if self.client is None:
             raise RuntimeError("reset() needs the Chroma client; build the index with client=")
-        name = self.collection.name
-        hnsw = dict((self.collection.configuration or {}).get("hnsw") or {})
-        create = {
-            k: hnsw[k]
-            for k in ("space", "max_neighbors", "ef_construction", "ef_search")
-            if k in hnsw
-        }
+        name, configuration = _recreate_args(self.collection)
         await self.client.delete_collection(name)
         self.collection = await self.client.create_collection(
-            name, configuration={"hnsw": create}, embedding_function=None
+            name, configuration=configuration, embedding_function=None
         )
+
+    async def reopen(self) -> None:
+        """Async :meth:`ChromaIndex.reopen`."""
+        if self._sync is not None:
+            await asyncio.to_thread(self._sync.reopen)
+            self.collection = self._sync.collection
+            return
+        if self.client is None:
+            raise RuntimeError("reopen() needs the Chroma client; build the index with client=")
+        self.collection = await self.client.get_collection(self.collection.name)

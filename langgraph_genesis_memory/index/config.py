@@ -39,8 +39,9 @@ DEFAULT_COLLECTION = "genesis_memory"
 class HNSWSettings(TypedDict, total=False):
     """HNSW parameters of the collection (chromadb 1.x ``configuration={"hnsw": ...}``).
 
-    ``space``, ``max_neighbors`` and ``ef_construction`` are fixed when the collection is
-    created; ``ef_search`` can be changed later (:meth:`ChromaIndex.set_ef_search`).
+    All of them are fixed when the collection is created: with chromadb 1.5.9 an embedded client
+    that has loaded the index keeps its ``ef_search`` even after
+    :meth:`ChromaIndex.set_ef_search` (which only persists the new value).
     """
 
     space: Literal["cosine", "l2", "ip"]

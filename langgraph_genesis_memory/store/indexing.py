@@ -159,13 +159,7 @@ def plan_sync_vectors(
     guards: list[Any] = []
     for item in todo:
         expected = item.revision if item.revision is not None else revision
-        recorded = [{"p": t.path, "h": t.hash} for t in item.texts]
-        confirm.append(
-            UpdateOneModel(
-                {"_id": item.doc_id, "revision": expected},
-                {"$set": {"vectors": recorded, "index_pending": False}},
-            )
-        )
+        confirm.append(_settle(item.doc_id, expected, item.texts))
         # If another writer replaced the item meanwhile, our vectors may have overwritten its
         # newer ones in Chroma: flag it for repair.
         guards.append(
@@ -178,6 +172,16 @@ def plan_sync_vectors(
     if written.matched_count < len(confirm):
         yield BulkWrite(tuple(guards))
     return result
+
+
+def _settle(doc_id: str, revision: str | None, texts: Sequence[VectorText]) -> Any:
+    """Record ``texts``' hashes as the item's vectors and clear its repair flag, if the document
+    still carries ``revision`` (a later writer owns it otherwise)."""
+    recorded = [{"p": t.path, "h": t.hash} for t in texts]
+    return UpdateOneModel(
+        {"_id": doc_id, "revision": revision},
+        {"$set": {"vectors": recorded, "index_pending": False}},
+    )
 
 
 def _failed(
@@ -254,13 +258,7 @@ def plan_reindex(
         if item.needs_sync():
             todo.append(item)
         elif hashes_of(doc) != current or doc.get("index_pending"):
-            recorded = [{"p": t.path, "h": t.hash} for t in texts]
-            settle.append(
-                UpdateOneModel(
-                    {"_id": doc["_id"], "revision": doc.get("revision")},
-                    {"$set": {"vectors": recorded, "index_pending": False}},
-                )
-            )
+            settle.append(_settle(doc["_id"], doc.get("revision"), texts))
     orphans = [f"{doc_id}#{path}" for doc_id, paths in by_item.items() for path in paths]
     if orphans:
         yield VectorDelete(orphans)

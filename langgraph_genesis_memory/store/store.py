@@ -381,17 +381,19 @@ class GenesisStore(BaseStore):
                 await store.astop_ttl_sweeper()
 
     # -- execution -----------------------------------------------------------------------------
+    def _make_target(self, client: Any, vectors: Any) -> Target:
+        return Target(
+            client[self.database], self.collection_name, lambda: describe_client(client),
+            self._timeout_ms, {"vectors": vectors, "embeddings": self.embeddings},
+        )  # fmt: skip
+
     def _target(self) -> Target:
         if self.client is None:
             raise ConfigurationError(
                 "This GenesisStore has no sync MongoClient: use the async API (aget, aput, "
                 "asearch...) or pass client=MongoClient(...)."
             )
-        client = self.client
-        return Target(
-            client[self.database], self.collection_name, lambda: describe_client(client),
-            self._timeout_ms, {"vectors": self.vector_index, "embeddings": self.embeddings},
-        )  # fmt: skip
+        return self._make_target(self.client, self.vector_index)
 
     def _atarget(self) -> Target:
         if self.async_client is None:
@@ -400,11 +402,7 @@ class GenesisStore(BaseStore):
                 "search...), open it with GenesisStore.afrom_conn_string(), or pass "
                 "async_client=AsyncMongoClient(...)."
             )
-        client = self.async_client
-        return Target(
-            client[self.database], self.collection_name, lambda: describe_client(client),
-            self._timeout_ms, {"vectors": self.async_vector_index, "embeddings": self.embeddings},
-        )  # fmt: skip
+        return self._make_target(self.async_client, self.async_vector_index)
 
     def _run(self, plan: Plan[Any]) -> Any:
         return run_sync(self._target(), plan)

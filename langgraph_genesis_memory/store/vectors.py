@@ -78,17 +78,10 @@ def _missing_collection(exc: Exception) -> bool:
 
 
 def _reopen(index: Any) -> None:
-    """Point a sync index (and an async index's embedded core) at the collection of that name."""
+    """Reopen a sync index (or an async index's embedded core) by collection name."""
     core = getattr(index, "_sync", None) or index
-    core.collection = core.client.get_collection(core.collection.name, embedding_function=None)
+    core.reopen()
     index.collection = core.collection
-
-
-async def _areopen(index: Any) -> None:
-    if getattr(index, "_sync", None) is not None:
-        await asyncio.to_thread(_reopen, index)
-        return
-    index.collection = await index.client.get_collection(index.collection.name)
 
 
 def _call(target: Target, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -109,7 +102,7 @@ async def _acall(target: Target, method: str, *args: Any, **kwargs: Any) -> Any:
     except Exception as exc:
         if not _missing_collection(exc):
             raise
-        await _areopen(index)
+        await index.reopen()
         return await getattr(index, method)(*args, **kwargs)
 
 
