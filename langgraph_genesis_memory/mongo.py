@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pymongo.errors import ConnectionFailure, OperationFailure
 
+from langgraph_genesis_memory.connection import describe_client
 from langgraph_genesis_memory.errors import ConfigurationError, DatabaseUnavailableError
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Failed",
     "Parallel",
     "Plan",
+    "PlanRunner",
     "run_sync",
     "run_async",
 ]
@@ -182,6 +184,44 @@ class Target:
             f"MongoDB at {self.describe()} did not answer{within}: {exc}. Check that the "
             "deployment is running and reachable, or unset MONGODB_URI to use local mode."
         )
+
+
+class PlanRunner:
+    """Runs plans on a component's sync client or its async client (store and saver base).
+
+    Subclasses set ``client``, ``async_client``, ``database`` and ``_timeout_ms``, and define
+    :meth:`_default_collection`, :meth:`_extras` and the two messages naming their APIs.
+    """
+
+    client: Any
+    async_client: Any
+    database: str
+    _timeout_ms: int | None
+    _no_sync_client = "This component has no sync MongoClient."
+    _no_async_client = "This component has no AsyncMongoClient."
+
+    def _default_collection(self) -> str:
+        raise NotImplementedError
+
+    def _extras(self, is_async: bool) -> Mapping[str, Any]:
+        return {}
+
+    def _make_target(self, client: Any, is_async: bool) -> Target:
+        if client is None:
+            raise ConfigurationError(self._no_async_client if is_async else self._no_sync_client)
+        return Target(
+            client[self.database],
+            self._default_collection(),
+            lambda: describe_client(client),
+            self._timeout_ms,
+            self._extras(is_async),
+        )
+
+    def _run(self, plan: Plan[T]) -> T:
+        return run_sync(self._make_target(self.client, False), plan)
+
+    async def _arun(self, plan: Plan[T]) -> T:
+        return await run_async(self._make_target(self.async_client, True), plan)
 
 
 def _text_index_missing(exc: OperationFailure) -> ConfigurationError | None:

@@ -39,10 +39,10 @@ from langgraph_genesis_memory.checkpoint.plan import (
     plan_sweep,
 )
 from langgraph_genesis_memory.config import database_from_env
-from langgraph_genesis_memory.connection import describe_client, open_async, open_sync
+from langgraph_genesis_memory.connection import open_async, open_sync
 from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.migrations import plan_setup
-from langgraph_genesis_memory.mongo import Plan, Target, run_async, run_sync
+from langgraph_genesis_memory.mongo import Plan, PlanRunner
 
 __all__ = ["GenesisSaver", "CHECKPOINT_MIGRATIONS"]
 
@@ -75,7 +75,7 @@ CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel]]] = {
 :mod:`langgraph_genesis_memory.migrations`)."""
 
 
-class GenesisSaver(BaseCheckpointSaver[str]):
+class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
     """LangGraph's checkpointer on MongoDB: sessions (threads) that resume anywhere, any time.
 
     Pass it to ``StateGraph.compile(checkpointer=...)`` and invoke with
@@ -256,33 +256,19 @@ class GenesisSaver(BaseCheckpointSaver[str]):
             )
 
     # -- execution -----------------------------------------------------------------------------
-    def _target(self) -> Target:
-        if self.client is None:
-            raise ConfigurationError(
-                "This GenesisSaver has no sync MongoClient: use the async API (ainvoke, "
-                "aget_tuple...), open it with GenesisSaver.afrom_conn_string(), or pass "
-                "client=MongoClient(...)."
-            )
-        client = self.client
-        return Target(client[self.database], self.collections.checkpoints,
-                      lambda: describe_client(client), self._timeout_ms)  # fmt: skip
+    _no_sync_client = (
+        "This GenesisSaver has no sync MongoClient: use the async API (ainvoke, "
+        "aget_tuple...), open it with GenesisSaver.afrom_conn_string(), or pass "
+        "client=MongoClient(...)."
+    )
+    _no_async_client = (
+        "This GenesisSaver has no AsyncMongoClient: use the sync API (invoke, "
+        "get_tuple...), open it with GenesisSaver.afrom_conn_string(), or pass "
+        "async_client=AsyncMongoClient(...)."
+    )
 
-    def _atarget(self) -> Target:
-        if self.async_client is None:
-            raise ConfigurationError(
-                "This GenesisSaver has no AsyncMongoClient: use the sync API (invoke, "
-                "get_tuple...), open it with GenesisSaver.afrom_conn_string(), or pass "
-                "async_client=AsyncMongoClient(...)."
-            )
-        client = self.async_client
-        return Target(client[self.database], self.collections.checkpoints,
-                      lambda: describe_client(client), self._timeout_ms)  # fmt: skip
-
-    def _run(self, plan: Plan[Any]) -> Any:
-        return run_sync(self._target(), plan)
-
-    async def _arun(self, plan: Plan[Any]) -> Any:
-        return await run_async(self._atarget(), plan)
+    def _default_collection(self) -> str:
+        return self.collections.checkpoints
 
     # -- schema --------------------------------------------------------------------------------
     def _plan_setup(self) -> Plan[int]:

@@ -29,11 +29,11 @@ from langgraph.store.base import (
 from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
 
 from langgraph_genesis_memory.config import data_dir_from_env, database_from_env
-from langgraph_genesis_memory.connection import describe_client, open_async, open_sync
+from langgraph_genesis_memory.connection import open_async, open_sync
 from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.index.chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.migrations import plan_setup
-from langgraph_genesis_memory.mongo import CreateIndexes, Plan, Target, run_async, run_sync
+from langgraph_genesis_memory.mongo import CreateIndexes, Plan, PlanRunner
 from langgraph_genesis_memory.store.documents import validate_namespace
 from langgraph_genesis_memory.store.indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store.plan import StoreSchema, plan_batch, plan_sweep
@@ -121,7 +121,7 @@ TEXT_INDEX = IndexModel(
 """MongoDB's text index, used only with ``lexical="text_index"``."""
 
 
-class GenesisStore(BaseStore):
+class GenesisStore(PlanRunner, BaseStore):
     """LangGraph's ``BaseStore`` on MongoDB: namespaced JSON memories shared by agents.
 
     Pass it to ``StateGraph.compile(store=...)`` or ``@entrypoint(store=...)``; nodes reach it via
@@ -381,34 +381,22 @@ class GenesisStore(BaseStore):
                 await store.astop_ttl_sweeper()
 
     # -- execution -----------------------------------------------------------------------------
-    def _make_target(self, client: Any, vectors: Any) -> Target:
-        return Target(
-            client[self.database], self.collection_name, lambda: describe_client(client),
-            self._timeout_ms, {"vectors": vectors, "embeddings": self.embeddings},
-        )  # fmt: skip
+    _no_sync_client = (
+        "This GenesisStore has no sync MongoClient: use the async API (aget, aput, "
+        "asearch...) or pass client=MongoClient(...)."
+    )
+    _no_async_client = (
+        "This GenesisStore has no AsyncMongoClient: use the sync API (get, put, "
+        "search...), open it with GenesisStore.afrom_conn_string(), or pass "
+        "async_client=AsyncMongoClient(...)."
+    )
 
-    def _target(self) -> Target:
-        if self.client is None:
-            raise ConfigurationError(
-                "This GenesisStore has no sync MongoClient: use the async API (aget, aput, "
-                "asearch...) or pass client=MongoClient(...)."
-            )
-        return self._make_target(self.client, self.vector_index)
+    def _default_collection(self) -> str:
+        return self.collection_name
 
-    def _atarget(self) -> Target:
-        if self.async_client is None:
-            raise ConfigurationError(
-                "This GenesisStore has no AsyncMongoClient: use the sync API (get, put, "
-                "search...), open it with GenesisStore.afrom_conn_string(), or pass "
-                "async_client=AsyncMongoClient(...)."
-            )
-        return self._make_target(self.async_client, self.async_vector_index)
-
-    def _run(self, plan: Plan[Any]) -> Any:
-        return run_sync(self._target(), plan)
-
-    async def _arun(self, plan: Plan[Any]) -> Any:
-        return await run_async(self._atarget(), plan)
+    def _extras(self, is_async: bool) -> Mapping[str, Any]:
+        vectors = self.async_vector_index if is_async else self.vector_index
+        return {"vectors": vectors, "embeddings": self.embeddings}
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Execute ``ops`` in one batch on the sync client (LangGraph ``BaseStore.batch``).
