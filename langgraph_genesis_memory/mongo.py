@@ -34,6 +34,7 @@ __all__ = [
     "Parallel",
     "Plan",
     "PlanRunner",
+    "advance",
     "run_sync",
     "run_async",
 ]
@@ -307,7 +308,7 @@ def _failure(target: Target, exc: ConnectionFailure | OperationFailure) -> Excep
     return _text_index_missing(exc) or exc
 
 
-def _advance(plan: Plan[T], result: Any, first: bool) -> tuple[bool, Any]:
+def advance(plan: Generator[Any, Any, Any], result: Any, first: bool) -> tuple[bool, Any]:
     """Send ``result`` into ``plan``; ``(True, value)`` once it returns, else the next request.
 
     Only the plan's own ``StopIteration`` ends it: one raised while executing a request (say,
@@ -326,7 +327,7 @@ def run_sync(target: Target, plan: Plan[T]) -> T:
         DatabaseUnavailableError: If MongoDB cannot be reached within the timeout.
         ConfigurationError: If text search runs before ``setup()`` created the text index.
     """
-    done, request = _advance(plan, None, True)
+    done, request = advance(plan, None, True)
     while not done:
         try:
             result = _execute_sync(target, request)
@@ -335,13 +336,13 @@ def run_sync(target: Target, plan: Plan[T]) -> T:
             if mapped is exc:
                 raise
             raise mapped from exc
-        done, request = _advance(plan, result, False)
+        done, request = advance(plan, result, False)
     return request
 
 
 async def run_async(target: Target, plan: Plan[T]) -> T:
     """Drive ``plan`` to completion with pymongo's ``AsyncMongoClient`` (same errors as sync)."""
-    done, request = _advance(plan, None, True)
+    done, request = advance(plan, None, True)
     while not done:
         try:
             result = await _execute_async(target, request)
@@ -350,5 +351,5 @@ async def run_async(target: Target, plan: Plan[T]) -> T:
             if mapped is exc:
                 raise
             raise mapped from exc
-        done, request = _advance(plan, result, False)
+        done, request = advance(plan, result, False)
     return request

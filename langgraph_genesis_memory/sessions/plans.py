@@ -26,6 +26,7 @@ from langgraph_genesis_memory.errors import (
     SessionExistsError,
     SessionNotFoundError,
 )
+from langgraph_genesis_memory.mongo import advance
 from langgraph_genesis_memory.sessions.layout import (
     handoffs_namespace,
     sessions_namespace,
@@ -73,30 +74,26 @@ Plan = Generator[Step, Any, T]
 
 def run_plan(store: BaseStore, plan: Plan[T], checkpointer: Any = None) -> T:
     """Drive ``plan`` with the store's sync API (``batch``) and ``checkpointer.get_tuple``."""
-    try:
-        step = next(plan)
-        while True:
-            if isinstance(step, CheckpointRead):
-                result = checkpointer.get_tuple(step.config) if checkpointer else None
-            else:
-                result = store.batch(step)
-            step = plan.send(result)
-    except StopIteration as stop:
-        return stop.value
+    done, step = advance(plan, None, True)
+    while not done:
+        if isinstance(step, CheckpointRead):
+            result = checkpointer.get_tuple(step.config) if checkpointer else None
+        else:
+            result = store.batch(step)
+        done, step = advance(plan, result, False)
+    return step
 
 
 async def arun_plan(store: BaseStore, plan: Plan[T], checkpointer: Any = None) -> T:
     """Async twin of :func:`run_plan` (``abatch`` and ``aget_tuple``)."""
-    try:
-        step = next(plan)
-        while True:
-            if isinstance(step, CheckpointRead):
-                result = await checkpointer.aget_tuple(step.config) if checkpointer else None
-            else:
-                result = await store.abatch(step)
-            step = plan.send(result)
-    except StopIteration as stop:
-        return stop.value
+    done, step = advance(plan, None, True)
+    while not done:
+        if isinstance(step, CheckpointRead):
+            result = await checkpointer.aget_tuple(step.config) if checkpointer else None
+        else:
+            result = await store.abatch(step)
+        done, step = advance(plan, result, False)
+    return step
 
 
 def put_op(
