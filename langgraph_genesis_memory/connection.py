@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any
 
@@ -40,18 +40,27 @@ def describe_client(client: Any) -> str:
 
 @dataclass(frozen=True)
 class Connection:
-    """An opened deployment: its masked URI, whether it is local mode, and the clients."""
+    """An opened deployment: its URI, whether it is local mode, and the clients.
 
-    uri: str
+    Its ``repr`` shows the URI with any password masked (:attr:`display_uri`).
+    """
+
+    uri: str = field(repr=False)
     local: bool
     timeout_ms: int
-    client: MongoClient | None = None
-    async_client: AsyncMongoClient | None = None
+    client: MongoClient | None = field(default=None, repr=False)
+    async_client: AsyncMongoClient | None = field(default=None, repr=False)
 
     @property
     def display_uri(self) -> str:
         """The connection string with any password masked."""
         return mask_uri(self.uri)
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection(uri={self.display_uri!r}, local={self.local}, "
+            f"timeout_ms={self.timeout_ms})"
+        )
 
 
 @contextmanager

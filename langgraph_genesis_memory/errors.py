@@ -9,15 +9,18 @@ type whose meaning matches, so callers can catch either::
     ├── InvalidValueError       (ValueError)
     │   └── ValueTooLargeError  (a value over MongoDB's 16 MB document limit)
     ├── InvalidFilterError      (ValueError; unknown `$` operators, malformed filters)
+    ├── InvalidArgumentError    (ValueError; limit, offset, max_depth, ttl, query... out of range)
     ├── ConfigurationError      (ValueError; the store, saver or tool was set up wrongly)
     ├── DatabaseUnavailableError (ConnectionError; MongoDB did not answer in time)
+    ├── PartialWriteError       (RuntimeError; MongoDB refused some writes of a batch)
     ├── LocalServerError        (RuntimeError; the local MongoDB-compatible server failed)
     ├── MissingDependencyError  (ImportError; an optional extra is not installed)
     ├── SessionNotFoundError    (LookupError; no such session for the tenant)
     └── SessionExistsError      (ValueError; the session already exists: resume it)
 
-Input errors (the first five) are raised before anything is sent to MongoDB, so a batch that
-contains one bad operation writes nothing.
+Input errors (the first six) are raised before anything is sent to MongoDB, so a batch that
+contains one bad operation writes nothing. What a failure while writing leaves behind is
+described in ``docs/guarantees.md``.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ __all__ = [
     "InvalidValueError",
     "ValueTooLargeError",
     "InvalidFilterError",
+    "InvalidArgumentError",
     "ConfigurationError",
     "DatabaseUnavailableError",
+    "PartialWriteError",
     "LocalServerError",
     "MissingDependencyError",
     "SessionNotFoundError",
@@ -47,18 +52,29 @@ class GenesisMemoryError(Exception):
 class InvalidNamespaceError(GenesisMemoryError, _LangGraphInvalidNamespaceError):
     """A namespace breaks LangGraph's rules.
 
-    A namespace is a non-empty tuple of non-empty strings that contain neither ``.`` nor a
-    NUL character, and whose first label is not ``"langgraph"`` (LangGraph's
-    ``BaseStore`` rules). Also a LangGraph ``InvalidNamespaceError`` (and so a ``ValueError``).
+    A namespace is a non-empty tuple of at most 64 non-empty strings that contain neither
+    ``.`` nor a NUL character (LangGraph's ``BaseStore`` rules), are valid Unicode, and take at
+    most 4 KiB together; ``put`` also refuses the first label ``"langgraph"``, as LangGraph's
+    ``BaseStore.put`` does. Also a LangGraph ``InvalidNamespaceError`` (and so a
+    ``ValueError``).
     """
 
 
 class InvalidKeyError(GenesisMemoryError, ValueError):
-    """An item key is not a non-empty string, or it contains a NUL character."""
+    """An item key is not a non-empty string of valid Unicode without NUL, of at most 4 KiB.
+
+    Keys are never coerced: ``get(namespace, 7)`` raises instead of reading key ``"7"``.
+    """
 
 
 class InvalidValueError(GenesisMemoryError, ValueError):
-    """An item value is not a dict that MongoDB can store (string keys, BSON-encodable values)."""
+    """An item value is not a dict of JSON-like data.
+
+    The value domain (dicts with string keys, lists, strings, 64-bit integers, finite floats,
+    booleans, ``None``; at most 64 levels deep) is defined in
+    :mod:`langgraph_genesis_memory.store.validation`. The message names where the offending
+    part is and what to store instead (e.g. a ``datetime`` as an ISO 8601 string).
+    """
 
 
 class ValueTooLargeError(InvalidValueError):
@@ -73,15 +89,48 @@ class InvalidFilterError(GenesisMemoryError, ValueError):
     """
 
 
+class InvalidArgumentError(GenesisMemoryError, ValueError):
+    """An argument of a call is out of range or of the wrong type.
+
+    For example ``limit``/``offset`` that are negative or over 2**31-1, ``max_depth < 1``, a TTL
+    that is not a positive number of minutes (at most 100 years), a query that is not a
+    string, or ``index=`` that is not ``False``, ``None`` or a list of paths. Raised before
+    anything is sent.
+    """
+
+
 class ConfigurationError(GenesisMemoryError, ValueError):
     """The store, saver or a tool was configured wrongly (a programming error, not bad data)."""
 
 
 class DatabaseUnavailableError(GenesisMemoryError, ConnectionError):
-    """MongoDB could not be reached within the configured timeout.
+    """MongoDB could not be reached, or did not answer within the configured timeout.
 
-    The message names the deployment with any password masked.
+    Every call of the store, the saver and the session manager ends within its ``timeout_ms``
+    (plus a small margin) with this error when MongoDB hangs or is down. The message names the
+    deployment with any password masked. If it is raised while a batch was writing, any of
+    the batch's writes may or may not have been applied (each one entirely or not at all);
+    repeating the batch is safe.
     """
+
+
+class PartialWriteError(GenesisMemoryError, RuntimeError):
+    """MongoDB refused some writes of a batch after validation let them through.
+
+    This happens only for reasons the store cannot check in advance (for example a unique
+    index that you added on a value field, or a write concern error). Each put or delete is one
+    single-document write, applied entirely or not at all; the batch's other writes were
+    applied.
+
+    Attributes:
+        applied: Indexes (into the batch's ops) of the puts and deletes that were applied.
+        failed: Index of each refused op, mapped to MongoDB's message.
+    """
+
+    def __init__(self, message: str, applied: list[int], failed: dict[int, str]) -> None:
+        super().__init__(message)
+        self.applied = applied
+        self.failed = failed
 
 
 class LocalServerError(GenesisMemoryError, RuntimeError):

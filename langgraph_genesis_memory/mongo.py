@@ -4,18 +4,26 @@ The store and the saver describe their work as generators ("sans-I/O"): they ``y
 request (:class:`Find`, :class:`BulkWrite`...) and receive its result, so their logic is written
 once. :func:`run_sync` executes the requests with pymongo's ``MongoClient``; :func:`run_async`
 with pymongo's native ``AsyncMongoClient`` (no threads), running the members of a
-:class:`Parallel` request concurrently. Both translate connection failures into
+:class:`Parallel` request concurrently. Both translate connection failures and timeouts into
 :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
+
+Timeouts: a plan runs with a budget of ``timeout_ms`` milliseconds for its MongoDB requests
+(pymongo's client-side operation timeout, ``pymongo.timeout``). Time spent in side requests
+(the embedding model, the vector index) does not count against it, so a call that meets a
+hung MongoDB ends within ``timeout_ms`` plus the time of its side requests. Long maintenance
+plans (``reindex``, ``sweep``) give each request its own ``timeout_ms`` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pymongo.errors import ConnectionFailure, OperationFailure
+import pymongo
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 from langgraph_genesis_memory.connection import describe_client
 from langgraph_genesis_memory.errors import ConfigurationError, DatabaseUnavailableError
@@ -71,11 +79,16 @@ class Aggregate(Request):
 
 @dataclass(frozen=True)
 class BulkWrite(Request):
-    """``bulk_write`` of pymongo write models in one round trip; returns ``BulkWriteResult``."""
+    """``bulk_write`` of pymongo write models in one round trip; returns ``BulkWriteResult``.
+
+    With ``report_errors``, a ``BulkWriteError`` (the server refused some writes) is returned
+    to the plan as :class:`Failed` instead of raised, so the plan can say which writes applied.
+    """
 
     requests: Sequence[Any]
     ordered: bool = False
     collection: str | None = None
+    report_errors: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,8 +169,11 @@ class Target:
         database: A pymongo ``Database`` or ``AsyncDatabase``.
         collection: Name of the default collection.
         describe: Returns a printable name of the deployment (password masked) for errors.
-        timeout_ms: The configured server-selection timeout, quoted in errors.
+        timeout_ms: The MongoDB time budget in milliseconds (see the module docstring);
+            ``None``: only the client's own timeouts apply.
         extras: What side requests need (e.g. ``{"vectors": ..., "embeddings": ...}``).
+        per_request: Give each request the whole budget instead of sharing one budget across
+            the plan (long maintenance plans).
     """
 
     def __init__(
@@ -167,12 +183,14 @@ class Target:
         describe: Callable[[], str],
         timeout_ms: int | None = None,
         extras: Mapping[str, Any] | None = None,
+        per_request: bool = False,
     ) -> None:
         self.database = database
         self.extras = dict(extras or {})
         self.collection = collection
         self.describe = describe
         self.timeout_ms = timeout_ms
+        self.per_request = per_request
 
     def coll(self, name: str | None) -> Any:
         """The collection ``name``, or the default one."""
@@ -207,7 +225,7 @@ class PlanRunner:
     def _extras(self, is_async: bool) -> Mapping[str, Any]:
         return {}
 
-    def _make_target(self, client: Any, is_async: bool) -> Target:
+    def _make_target(self, client: Any, is_async: bool, per_request: bool = False) -> Target:
         if client is None:
             raise ConfigurationError(self._no_async_client if is_async else self._no_sync_client)
         return Target(
@@ -216,13 +234,14 @@ class PlanRunner:
             lambda: describe_client(client),
             self._timeout_ms,
             self._extras(is_async),
+            per_request,
         )
 
-    def _run(self, plan: Plan[T]) -> T:
-        return run_sync(self._make_target(self.client, False), plan)
+    def _run(self, plan: Plan[T], *, per_request: bool = False) -> T:
+        return run_sync(self._make_target(self.client, False, per_request), plan)
 
-    async def _arun(self, plan: Plan[T]) -> T:
-        return await run_async(self._make_target(self.async_client, True), plan)
+    async def _arun(self, plan: Plan[T], *, per_request: bool = False) -> T:
+        return await run_async(self._make_target(self.async_client, True, per_request), plan)
 
 
 def _text_index_missing(exc: OperationFailure) -> ConfigurationError | None:
@@ -255,7 +274,12 @@ def _execute_sync(target: Target, req: Request) -> Any:
     if isinstance(req, Aggregate):
         return list(coll.aggregate(list(req.pipeline)))
     if isinstance(req, BulkWrite):
-        return coll.bulk_write(list(req.requests), ordered=req.ordered)
+        try:
+            return coll.bulk_write(list(req.requests), ordered=req.ordered)
+        except BulkWriteError as exc:
+            if not req.report_errors or exc.timeout:
+                raise
+            return Failed(exc)
     if isinstance(req, DeleteMany):
         return coll.delete_many(req.filter).deleted_count
     if isinstance(req, Count):
@@ -289,7 +313,12 @@ async def _execute_async(target: Target, req: Request) -> Any:
         cursor = await coll.aggregate(list(req.pipeline))
         return await cursor.to_list()
     if isinstance(req, BulkWrite):
-        return await coll.bulk_write(list(req.requests), ordered=req.ordered)
+        try:
+            return await coll.bulk_write(list(req.requests), ordered=req.ordered)
+        except BulkWriteError as exc:
+            if not req.report_errors or exc.timeout:
+                raise
+            return Failed(exc)
     if isinstance(req, DeleteMany):
         return (await coll.delete_many(req.filter)).deleted_count
     if isinstance(req, Count):
@@ -301,11 +330,13 @@ async def _execute_async(target: Target, req: Request) -> Any:
     raise TypeError(f"Unknown request {req!r}")
 
 
-def _failure(target: Target, exc: ConnectionFailure | OperationFailure) -> Exception:
+def _failure(target: Target, exc: PyMongoError) -> Exception:
     """The error to raise for a pymongo failure: ours where we can say more, else ``exc``."""
-    if isinstance(exc, ConnectionFailure):
+    if isinstance(exc, ConnectionFailure) or exc.timeout:
         return target.unavailable(exc)
-    return _text_index_missing(exc) or exc
+    if isinstance(exc, OperationFailure):
+        return _text_index_missing(exc) or exc
+    return exc
 
 
 def advance(plan: Generator[Any, Any, Any], result: Any, first: bool) -> tuple[bool, Any]:
@@ -320,36 +351,78 @@ def advance(plan: Generator[Any, Any, Any], result: Any, first: bool) -> tuple[b
         return True, stop.value
 
 
+def _touches_mongodb(request: Request) -> bool:
+    if isinstance(request, SideRequest):
+        return False
+    if isinstance(request, Parallel):
+        return any(_touches_mongodb(r) for r in request.requests)
+    return True
+
+
+class _Budget:
+    """The MongoDB time budget of one plan run (see the module docstring)."""
+
+    def __init__(self, target: Target) -> None:
+        self.total = None if target.timeout_ms is None else target.timeout_ms / 1000.0
+        self.per_request = target.per_request
+        self.spent = 0.0
+
+    def remaining(self, request: Request) -> float | None:
+        """Seconds the next request may take; ``None``: no limit (side requests only)."""
+        if self.total is None or not _touches_mongodb(request):
+            return None
+        if self.per_request:
+            return self.total
+        # pymongo.timeout(0) would mean "no timeout": keep a tiny positive remainder.
+        return max(self.total - self.spent, 0.001)
+
+    def charge(self, request: Request, started: float) -> None:
+        """Count the time of a MongoDB request against the budget."""
+        if _touches_mongodb(request):
+            self.spent += time.monotonic() - started
+
+
 def run_sync(target: Target, plan: Plan[T]) -> T:
     """Drive ``plan`` to completion with a sync pymongo database.
 
     Raises:
-        DatabaseUnavailableError: If MongoDB cannot be reached within the timeout.
+        DatabaseUnavailableError: If MongoDB cannot be reached, or does not answer within the
+            time budget (``target.timeout_ms``).
         ConfigurationError: If text search runs before ``setup()`` created the text index.
     """
+    budget = _Budget(target)
     done, request = advance(plan, None, True)
     while not done:
+        started = time.monotonic()
         try:
-            result = _execute_sync(target, request)
-        except (ConnectionFailure, OperationFailure) as exc:
+            with pymongo.timeout(budget.remaining(request)):
+                result = _execute_sync(target, request)
+        except PyMongoError as exc:
+            plan.close()
             mapped = _failure(target, exc)
             if mapped is exc:
                 raise
             raise mapped from exc
+        budget.charge(request, started)
         done, request = advance(plan, result, False)
     return request
 
 
 async def run_async(target: Target, plan: Plan[T]) -> T:
     """Drive ``plan`` to completion with pymongo's ``AsyncMongoClient`` (same errors as sync)."""
+    budget = _Budget(target)
     done, request = advance(plan, None, True)
     while not done:
+        started = time.monotonic()
         try:
-            result = await _execute_async(target, request)
-        except (ConnectionFailure, OperationFailure) as exc:
+            with pymongo.timeout(budget.remaining(request)):
+                result = await _execute_async(target, request)
+        except PyMongoError as exc:
+            plan.close()
             mapped = _failure(target, exc)
             if mapped is exc:
                 raise
             raise mapped from exc
+        budget.charge(request, started)
         done, request = advance(plan, result, False)
     return request

@@ -26,18 +26,27 @@ Two collections (names derived from one base name, default ``checkpoints``):
     A checkpoint and the values it introduces are written by one *ordered* ``bulk_write``
     (values first), so a crash never leaves a checkpoint that refers to missing values.
 ``checkpoints_writes``
-    One document per pending write, ``_id`` ``checkpoint _id US task_id US idx``.
+    One document per task and checkpoint, ``_id`` ``checkpoint _id US task_id``, holding all
+    of that task's pending writes under ``w`` (keyed by :func:`write_key`), so that a task's
+    writes become visible all together or not at all (a single-document write is atomic on
+    every deployment). A write whose payload does not fit inline is kept in ``chunk``
+    documents named after it (``chunked`` lists their write indexes). Documents written before
+    this layout (one per write, ``_id`` ``checkpoint _id US task_id US idx``) are still read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
+from uuid import UUID
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.serde.base import SerializerProtocol
@@ -56,9 +65,15 @@ __all__ = [
     "blob_id",
     "item_id",
     "write_doc_id",
+    "write_key",
+    "task_doc_id",
+    "task_writes",
+    "chunk_owners",
     "thread_doc_id",
     "plain_metadata",
     "metadata_filter",
+    "filter_terms",
+    "canonical_json",
     "assemble_bytes",
 ]
 
@@ -143,8 +158,50 @@ def thread_doc_id(thread_id: str) -> str:
 
 
 def write_doc_id(cp_id: str, task_id: str, idx: int) -> str:
-    """``_id`` of a pending write (LangGraph keys writes by task and index)."""
+    """Record id of one pending write (LangGraph keys writes by task and index): its chunks
+    are named after it (and it was the ``_id`` of a write in the earlier layout)."""
     return f"{cp_id}{SEP}{task_id}{SEP}{idx}"
+
+
+def task_doc_id(cp_id: str, task_id: str) -> str:
+    """``_id`` of the document holding all pending writes of one task for one checkpoint."""
+    return f"{cp_id}{SEP}{task_id}"
+
+
+def write_key(idx: int) -> str:
+    """Field name of write ``idx`` under a task document's ``w``: ``i<n>`` for regular writes,
+    ``s<n>`` for special ones (negative indexes); never a bare number (an array position)."""
+    return f"i{idx}" if idx >= 0 else f"s{-idx}"
+
+
+def task_writes(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The pending writes held by a document of the writes collection, one record each.
+
+    Each record has ``_id`` (the write's record id), ``cp``, ``task_id``, ``task_path``,
+    ``idx``, ``channel`` and its payload (``t``, ``d``, ``n``, ``c``). A document of the
+    earlier one-write-per-document layout is returned as it is.
+    """
+    entries = doc.get("w")
+    if entries is None:
+        return [dict(doc)]
+    out = []
+    for entry in entries.values():
+        record = dict(entry)
+        record.update(
+            _id=write_doc_id(doc["cp"], doc["task_id"], entry["idx"]),
+            cp=doc["cp"],
+            task_id=doc["task_id"],
+            task_path=doc.get("task_path") or "",
+        )
+        out.append(record)
+    return out
+
+
+def chunk_owners(doc: Mapping[str, Any]) -> list[str]:
+    """Record ids of the writes of a writes-collection document that have chunk documents."""
+    if "w" not in doc and "chunked" not in doc:
+        return [doc["_id"]] if int(doc.get("n") or 1) > 1 else []
+    return [write_doc_id(doc["cp"], doc["task_id"], idx) for idx in doc.get("chunked") or ()]
 
 
 _BSON_SCALARS = (str, bool, float, type(None))
@@ -177,7 +234,66 @@ def _plain(value: Any) -> tuple[bool, Any]:
 
 
 def _safe_key(key: str) -> bool:
-    return bool(key) and not key.startswith("$") and "." not in key and SEP not in key
+    return (
+        bool(key) and not key.startswith("$") and "." not in key and SEP not in key
+        and "\x00" not in key and _is_unicode(key)
+    )  # fmt: skip
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _canonical_default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time | UUID):
+        return {
+            "$type": type(value).__name__,
+            "v": value.isoformat() if not isinstance(value, UUID) else str(value),
+        }
+    raise TypeError(type(value).__name__)
+
+
+def canonical_json(value: Any) -> str | None:
+    """A canonical text of a metadata value: equal values (by LangGraph's ``==``) give equal
+    texts (dict keys sorted, integral floats as integers); ``None`` if it is not JSON-like
+    (datetimes, dates, times and UUIDs are written as tagged objects)."""
+
+    def normal(v: Any) -> Any:
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**63:
+            return int(v)
+        if isinstance(v, Mapping):
+            return {str(k): normal(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [normal(x) for x in v]
+        return v
+
+    try:
+        return json.dumps(normal(value), sort_keys=True, separators=(",", ":"),
+                          allow_nan=False, default=_canonical_default)  # fmt: skip
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def filter_terms(metadata: Mapping[str, Any]) -> list[str]:
+    """The ``mf`` terms of checkpoint metadata: for each top-level key, the key itself (it is
+    present) and ``"<key> US <canonical value>"`` when its value is JSON-like.
+
+    ``list(filter=...)`` matches on them, so a filter value equals a stored one exactly as in
+    LangGraph's savers (a dict in any key order; a list as a whole, never by element; ``None``
+    also matching a missing key) on every MongoDB deployment, whatever the key's characters.
+    """
+    terms = []
+    for key, value in metadata.items():
+        if isinstance(key, str) and SEP not in key and _is_unicode(key):
+            terms.append(key)
+            text = canonical_json(value)
+            if text is not None:
+                terms.append(f"{key}{SEP}{text}")
+    return terms
 
 
 def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,39 +312,45 @@ def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def metadata_filter(filter: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Translate ``list(filter=...)`` (equality on top-level metadata keys) to a query.
+    """Translate ``list(filter=...)`` into a query on the ``mf`` terms (:func:`filter_terms`).
 
-    Follows LangGraph's savers: every key must equal the given value.
+    Follows LangGraph's savers: every key must equal the given value; dict values compare as
+    dicts (any key order), list values as whole lists, and ``None`` matches a missing key too.
 
     Raises:
-        InvalidFilterError: For a key that is not a plain name (``$``-prefixed, dotted, empty)
-            or a value that is not plain JSON (e.g. an operator document).
+        InvalidFilterError: For a key that is not a string, or a value that is not JSON-like
+            (nor a datetime, date, time or UUID).
     """
-    query: dict[str, Any] = {}
+    clauses = []
     for key, value in (filter or {}).items():
-        if not isinstance(key, str) or not _safe_key(key):
+        if not isinstance(key, str) or SEP in key or not _is_unicode(key):
             raise InvalidFilterError(
-                f"Checkpoint metadata filter keys must be plain top-level names, got {key!r}."
+                f"Checkpoint metadata filter keys must be strings of valid Unicode without "
+                f"\\x1f; got {key!r:.80}."
             )
-        ok, plain = _plain(value)
-        if not ok:
+        text = canonical_json(value)
+        if text is None:
             raise InvalidFilterError(
-                f"Checkpoint metadata filter value for {key!r} must be plain JSON "
-                f"(str, number, bool, None, list, dict without '$' keys), got {value!r}."
+                f"Checkpoint metadata filter value for {key!r} must be JSON-like (str, number, "
+                f"bool, None, list, dict), a datetime or a UUID; got {value!r:.80}."
             )
-        query[f"md.{key}"] = {"$eq": plain}
-    return query
+        term = {"mf": {"$in": [f"{key}{SEP}{text}"]}}
+        # As InMemorySaver (metadata.get(key) == value): None also matches a missing key.
+        clauses.append({"$or": [term, {"mf": {"$nin": [key]}}]} if value is None else term)
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def assemble_bytes(head: Mapping[str, Any], chunks: Mapping[str, Mapping[str, Any]]) -> bytes:
     """Join a record's payload from its head document and its chunk documents."""
-    n = int(head.get("n") or 1)
     data = bytes(head.get("d") or b"")
-    if n == 1:
+    ids = chunk_ids(head)
+    if not ids:
         return data
     parts = [data]
-    for i in range(1, n):
-        chunk = chunks.get(f"{head['_id']}{SEP}~{i}")
+    for i, cid in enumerate(ids, start=1):
+        chunk = chunks.get(cid)
         if chunk is None:
             raise LookupError(f"Chunk {i} of {head['_id']!r} is missing.")
         parts.append(bytes(chunk["d"]))
@@ -236,8 +358,14 @@ def assemble_bytes(head: Mapping[str, Any], chunks: Mapping[str, Mapping[str, An
 
 
 def chunk_ids(head: Mapping[str, Any]) -> list[str]:
-    """The ``_id`` of every chunk document after the head (none for small records)."""
-    return [f"{head['_id']}{SEP}~{i}" for i in range(1, int(head.get("n") or 1))]
+    """The ``_id`` of every chunk document after the head (none for small records).
+
+    A record with a nonce ``c`` (pending writes) has chunks of its own, ``<id> US ~<c>.<i>``,
+    so a write replacing another never overwrites chunks the stored one still refers to.
+    """
+    nonce = head.get("c")
+    stem = f"{head['_id']}{SEP}~" + (f"{nonce}." if nonce else "")
+    return [f"{stem}{i}" for i in range(1, int(head.get("n") or 1))]
 
 
 class KnownItems:
@@ -307,9 +435,12 @@ class Codec:
     known: KnownItems = field(default_factory=KnownItems)
 
     def dumps(self, value: Any) -> tuple[str, bytes]:
-        return self.serde.dumps_typed(value)
+        """Serialize ``value`` with the serde; the payload always as ``bytes`` (BSON binary)."""
+        kind, data = self.serde.dumps_typed(value)
+        return kind, bytes(data) if not isinstance(data, bytes) else data
 
     def loads(self, typed: tuple[str, bytes]) -> Any:
+        """Deserialize a ``(type, payload)`` pair with the serde."""
         return self.serde.loads_typed(typed)
 
     def record(self, rec_id: str, thread_id: str, ns: str, t: str, data: bytes) -> list[dict]:
@@ -329,6 +460,37 @@ class Codec:
                  "kind": "chunk", "owner": rec_id, "i": i, "d": data[i * size : (i + 1) * size]}
             )  # fmt: skip
         return docs
+
+    def inline_record(
+        self, rec_id: str, thread_id: str, ns: str, t: str, data: bytes, budget: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One payload as an entry embedded in another document, within ``budget`` bytes.
+
+        Returns:
+            ``(entry, chunk_docs)``: ``entry`` holds the payload inline when it fits the
+            budget; otherwise it holds none of it, and the payload goes to fresh chunk
+            documents (named with a random nonce ``c``, owned by ``rec_id``).
+        """
+        if len(data) <= max(budget, 0):
+            return {"t": t, "d": data, "n": 1}, []
+        nonce = uuid.uuid4().hex[:12]
+        size = self.chunk_bytes
+        pieces = [data[i : i + size] for i in range(0, len(data), size)]
+        entry = {"t": t, "d": b"", "n": 1 + len(pieces), "c": nonce}
+        ids = chunk_ids({"_id": rec_id, **entry})
+        docs = [
+            {
+                "_id": cid,
+                "thread_id": thread_id,
+                "checkpoint_ns": ns,
+                "kind": "chunk",
+                "owner": rec_id,
+                "i": i,
+                "d": piece,
+            }  # fmt: skip
+            for i, (cid, piece) in enumerate(zip(ids, pieces, strict=True), start=1)
+        ]
+        return entry, docs
 
     def _digest(self, element: Any, typed: tuple[str, bytes]) -> bytes:
         if isinstance(self.serde, EncryptedSerializer):

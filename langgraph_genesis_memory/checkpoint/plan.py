@@ -42,12 +42,17 @@ from langgraph_genesis_memory.checkpoint.documents import (
     blob_id,
     checkpoint_doc_id,
     chunk_ids,
+    chunk_owners,
+    filter_terms,
     item_id,
     metadata_filter,
     plain_metadata,
     read_config,
+    task_doc_id,
+    task_writes,
     thread_doc_id,
     write_doc_id,
+    write_key,
 )
 from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.mongo import (
@@ -57,6 +62,7 @@ from langgraph_genesis_memory.mongo import (
     Parallel,
     Plan,
     Request,
+    UpdateOne,
 )
 
 __all__ = [
@@ -67,6 +73,8 @@ __all__ = [
     "plan_put_writes",
     "plan_get_tuple",
     "plan_list_page",
+    "plan_backfill_terms",
+    "ListCursor",
     "plan_delete_threads",
     "plan_copy_thread",
     "plan_delete_for_runs",
@@ -189,12 +197,36 @@ def plan_put(
         "mt": mt,
         "md_bytes": mb,
         "md": plain_metadata(md),
+        "mf": filter_terms(md),
         "versions": [[ch, v] for ch, v in checkpoint["channel_versions"].items()],
     }
     ops = [*_refresh(schema, [thread_id]), *blob_ops, _overwrite(doc)]
     yield BulkWrite(ops, ordered=True, collection=schema.collections.checkpoints)
     codec.known.add(thread_id, ns, parent_id, checkpoint_id, digests)
     return _config(thread_id, ns, checkpoint_id)
+
+
+MAX_PUT_WRITES_ATTEMPTS = 16
+"""Compare-and-set attempts of a ``put_writes`` that meets concurrent writers of one task."""
+
+
+def _task_entries(
+    schema: SaverSchema, cp_id: str, thread_id: str, ns: str, task_id: str, writes: Any
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The writes of one ``put_writes`` call as entries of the task's document, and the chunk
+    documents of payloads too large to keep inline (:meth:`Codec.inline_record`)."""
+    codec = schema.codec
+    entries: dict[str, dict[str, Any]] = {}
+    chunks: list[dict[str, Any]] = []
+    budget = codec.chunk_bytes
+    for i, (channel, value) in enumerate(writes):
+        idx = WRITES_IDX_MAP.get(channel, i)
+        rec_id = write_doc_id(cp_id, task_id, idx)
+        entry, spilled = codec.inline_record(rec_id, thread_id, ns, *codec.dumps(value), budget)
+        budget -= len(entry["d"])
+        entries[write_key(idx)] = {"idx": idx, "channel": channel, **entry}
+        chunks.extend(spilled)
+    return entries, chunks
 
 
 def plan_put_writes(
@@ -204,11 +236,20 @@ def plan_put_writes(
     task_id: str,
     task_path: str = "",
 ) -> Plan[None]:
-    """Store a task's pending writes for a checkpoint, in one ``bulk_write``.
+    """Store a task's pending writes so that they become visible all together or not at all.
 
-    As in LangGraph's savers, a regular write already stored for ``(task_id, idx)`` is kept,
-    while special writes (errors, interrupts, resumes...) replace the earlier one. The thread's
-    TTL is refreshed by ``put`` (every super-step writes a checkpoint), not here.
+    All pending writes of one task for one checkpoint live in ONE document (``_id``
+    ``checkpoint _id US task_id``, its writes under ``w``), so a crash can never leave part of a
+    call's writes behind: a single-document write is atomic on every MongoDB deployment,
+    without transactions. Payloads too large to keep inline go first to chunk documents that
+    only the task document refers to.
+
+    As in LangGraph's savers, a regular write already stored for ``(task_id, idx)`` is kept
+    (so repeated and accumulating calls, such as the null task's, add only new indexes), while
+    special writes (errors, interrupts, resumes...) replace the earlier one. The first call for a
+    task costs one round trip (an insert); a later call for the same task reads the document
+    and updates it with a compare-and-set, retried if another writer got there first. The
+    thread's TTL is refreshed by ``put`` (every super-step writes a checkpoint), not here.
 
     Raises:
         ConfigurationError: If the config names no checkpoint.
@@ -218,31 +259,49 @@ def plan_put_writes(
         raise ConfigurationError("put_writes needs config['configurable']['checkpoint_id'].")
     if not writes:
         return None
-    codec = schema.codec
+    task = str(task_id)
+    cols = schema.collections
     cp_id = checkpoint_doc_id(thread_id, ns, checkpoint_id)
-    ops: list[UpdateOneModel] = []
-    chunk_ops: list[UpdateOneModel] = []
-    for i, (channel, value) in enumerate(writes):
-        idx = WRITES_IDX_MAP.get(channel, i)
-        docs = codec.record(
-            write_doc_id(cp_id, str(task_id), idx), thread_id, ns, *codec.dumps(value)
-        )
-        docs[0].update(
-            kind="write",
-            cp=cp_id,
-            checkpoint_id=checkpoint_id,
-            task_id=str(task_id),
-            task_path=task_path,
-            idx=idx,
-            channel=channel,
-        )
-        write = _overwrite if idx < 0 else _insert_if_absent
-        ops.append(write(docs[0]))
-        chunk_ops.extend(write(c) for c in docs[1:])
-    if chunk_ops:  # large values only: their chunks first
-        yield BulkWrite(chunk_ops, collection=schema.collections.checkpoints)
-    yield BulkWrite(ops, ordered=True, collection=schema.collections.writes)
-    return None
+    doc_id = task_doc_id(cp_id, task)
+    entries, chunks = _task_entries(schema, cp_id, thread_id, ns, task, writes)
+    if chunks:  # chunks first: nothing refers to them until the task document does
+        yield BulkWrite([_overwrite(c) for c in chunks], collection=cols.checkpoints)
+    chunked = sorted(e["idx"] for e in entries.values() if e["n"] > 1)
+    fields = {
+        "thread_id": thread_id,
+        "checkpoint_ns": ns,
+        "checkpoint_id": checkpoint_id,
+        "cp": cp_id,
+        "task_id": task,
+        "task_path": task_path,
+        "w": entries,
+        **({"chunked": chunked} if chunked else {}),
+    }
+    inserted = yield UpdateOne({"_id": doc_id}, {"$setOnInsert": fields}, upsert=True,
+                               collection=cols.writes)  # fmt: skip
+    if inserted.upserted_id is not None:
+        return None
+    for _ in range(MAX_PUT_WRITES_ATTEMPTS):
+        found = yield Find({"_id": doc_id}, {"w": 1}, collection=cols.writes)
+        stored = (found[0].get("w") or {}) if found else {}
+        # Regular writes: only indexes not stored yet. Special writes: always (replace).
+        new = {k: e for k, e in entries.items() if e["idx"] < 0 or k not in stored}
+        if not new:
+            return None
+        guard = {f"w.{k}": {"$exists": False} for k, e in new.items() if e["idx"] >= 0}
+        update: dict[str, Any] = {"$set": {f"w.{k}": e for k, e in new.items()}}
+        added = [e["idx"] for e in new.values() if e["n"] > 1]
+        if added:
+            update["$addToSet"] = {"chunked": {"$each": added}}
+        if not found:  # deleted meanwhile (thread deleted or pruned): write it whole again
+            update = {"$setOnInsert": {**fields, "w": new}}
+        done = yield UpdateOne({"_id": doc_id, **guard}, update, upsert=not found,
+                               collection=cols.writes)  # fmt: skip
+        if done.matched_count or done.upserted_id is not None:
+            return None
+    raise RuntimeError(  # pragma: no cover - needs sustained contention on one task
+        f"put_writes for task {task!r} lost {MAX_PUT_WRITES_ATTEMPTS} races to other writers."
+    )
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -281,7 +340,8 @@ def _fetch(
         requests.append(Find({"cp": {"$in": cp_ids}}, collection=cols.writes))
     results = yield Parallel(requests)
     heads = {h["_id"]: h for h in results[0]}
-    all_writes = list(writes) if writes is not None else results[1]
+    all_writes = [w for doc in (writes if writes is not None else results[1])
+                  for w in task_writes(doc)]  # fmt: skip
     now = _now_ms()
     expired = {
         h["thread_id"]
@@ -401,19 +461,70 @@ def list_query(
     return query
 
 
+ListCursor = tuple[str, str]
+"""Where a ``list`` page ended: the last checkpoint's ``(checkpoint_id, _id)``."""
+
+
 def plan_list_page(
-    schema: SaverSchema, query: Mapping[str, Any], skip: int, limit: int
-) -> Plan[list[CheckpointTuple]]:
-    """One page of ``list``: newest first (checkpoint ids sort by time), ``limit`` at most."""
+    schema: SaverSchema, query: Mapping[str, Any], after: ListCursor | None, limit: int
+) -> Plan[tuple[list[CheckpointTuple], ListCursor | None]]:
+    """One page of ``list``: newest first (checkpoint ids sort by time), ``limit`` at most.
+
+    Pages continue from ``after`` (keyset pagination, not ``skip``), so checkpoints added
+    while a caller iterates never shift later pages: nothing is yielded twice or skipped.
+
+    Returns:
+        A plan whose value is the page and the cursor of the next one (``None`` at the end).
+    """
+    if after is not None:
+        cid, did = after
+        older = {"$or": [{"checkpoint_id": {"$lt": cid}},
+                         {"checkpoint_id": cid, "_id": {"$lt": did}}]}  # fmt: skip
+        query = {"$and": [dict(query), older]}
     docs = yield Find(
         query,
         sort=[("checkpoint_id", -1), ("_id", -1)],
-        skip=skip,
         limit=limit,
         collection=schema.collections.checkpoints,
     )
     tuples = yield from _fetch(schema, docs)
-    return tuples
+    cursor = (docs[-1]["checkpoint_id"], docs[-1]["_id"]) if len(docs) == limit else None
+    return tuples, cursor
+
+
+BACKFILL_BATCH = 1000
+"""Checkpoints updated per round trip by :func:`plan_backfill_terms`."""
+
+
+def plan_backfill_terms(schema: SaverSchema) -> Plan[int]:
+    """Give checkpoints written before schema version 2 their metadata filter terms (``mf``).
+
+    Idempotent: only checkpoints without ``mf`` are touched. A checkpoint whose metadata the
+    serde cannot read (e.g. encrypted with another key) gets no terms, so it matches no filter.
+
+    Returns:
+        A plan whose value is the number of checkpoints updated.
+    """
+    done = 0
+    while True:
+        docs = yield Find(
+            {"kind": "checkpoint", "mf": {"$exists": False}},
+            {"mt": 1, "md_bytes": 1},
+            limit=BACKFILL_BATCH,
+            collection=schema.collections.checkpoints,
+        )
+        updates = []
+        for doc in docs:
+            try:
+                terms = filter_terms(schema.codec.loads((doc["mt"], doc["md_bytes"])))
+            except Exception:  # noqa: BLE001 - unreadable metadata: no terms, never retried
+                terms = []
+            updates.append(UpdateOneModel({"_id": doc["_id"]}, {"$set": {"mf": terms}}))
+        if updates:
+            yield BulkWrite(updates, collection=schema.collections.checkpoints)
+        done += len(updates)
+        if len(docs) < BACKFILL_BATCH:
+            return done
 
 
 # -- deleting, copying, retention ----------------------------------------------------------------
@@ -486,13 +597,21 @@ def _plan_collect(schema: SaverSchema, threads: Sequence[str]) -> Plan[None]:
     lists, chunked_writes, _ = yield Parallel(
         [
             Find({"_id": {"$in": referenced}, "kind": "list"}, collection=cols.checkpoints),
-            Find({"thread_id": in_threads, "n": {"$gt": 1}}, {"cp": 1}, collection=cols.writes),
+            Find(
+                {"thread_id": in_threads, "$or": [{"n": {"$gt": 1}}, {"chunked": {"$ne": None}}]},
+                {"cp": 1, "task_id": 1, "chunked": 1},
+                collection=cols.writes,
+            ),
             DeleteMany({"thread_id": in_threads, "cp": {"$nin": cp_ids}}, collection=cols.writes),
         ]
     )
     kept_cps = set(cp_ids)
     items = _unique(i for head in lists for i in _item_ids(head))
-    owners = referenced + items + [w["_id"] for w in chunked_writes if w["cp"] in kept_cps]
+    owners = (
+        referenced
+        + items
+        + [owner for w in chunked_writes if w["cp"] in kept_cps for owner in chunk_owners(w)]
+    )
     yield DeleteMany(
         {
             "thread_id": in_threads,

@@ -28,6 +28,7 @@ from langgraph_genesis_memory.checkpoint.plan import (
     LIST_PAGE_SIZE,
     SaverSchema,
     list_query,
+    plan_backfill_terms,
     plan_copy_thread,
     plan_delete_for_runs,
     plan_delete_threads,
@@ -41,12 +42,12 @@ from langgraph_genesis_memory.checkpoint.plan import (
 from langgraph_genesis_memory.config import database_from_env
 from langgraph_genesis_memory.connection import open_async, open_sync
 from langgraph_genesis_memory.errors import ConfigurationError
-from langgraph_genesis_memory.migrations import plan_setup
+from langgraph_genesis_memory.migrations import Migration, plan_setup
 from langgraph_genesis_memory.mongo import Plan, PlanRunner
 
 __all__ = ["GenesisSaver", "CHECKPOINT_MIGRATIONS"]
 
-CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel]]] = {
+CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel] | Migration]] = {
     "checkpoints": [
         [
             IndexModel(
@@ -62,7 +63,9 @@ CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel]]] = {
             IndexModel([("md.run_id", ASCENDING)], name="run_id", sparse=True),
             IndexModel([("owner", ASCENDING)], name="chunk_owner", sparse=True),
             IndexModel([("expires_at_ms", ASCENDING)], name="expires_at_ms", sparse=True),
-        ]
+        ],
+        # 2: list(filter=...) matches canonical metadata terms (mf); older checkpoints get them.
+        Migration([IndexModel([("mf", ASCENDING)], name="metadata_terms")], plan_backfill_terms),
     ],
     "writes": [
         [
@@ -115,7 +118,11 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         ttl_minutes: Minutes of inactivity after which a thread expires; ``None`` (default)
             keeps threads until deleted or pruned.
         chunk_bytes: Largest payload per document in bytes (default 8 MiB, at most 15 MiB).
-        timeout_ms: Quoted in connection errors; the clients' own timeouts apply.
+        timeout_ms: How long, in milliseconds, one call may wait on MongoDB in all (pymongo's
+            client-side operation timeout): a call that meets a hung or unreachable server
+            raises :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError` after
+            about this long (``list`` per page of 100). ``None``: only the clients' own
+            timeouts apply.
 
     Raises:
         ConfigurationError: If neither client is given, or an argument is out of range.
@@ -276,7 +283,10 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         names = {"checkpoints": self.collections.checkpoints, "writes": self.collections.writes}
         for role, migrations in CHECKPOINT_MIGRATIONS.items():
             name = names[role]
-            version = yield from plan_setup(f"checkpoint:{name}", migrations, collection=name)
+            applied = yield from plan_setup(
+                f"checkpoint:{name}", migrations, collection=name, context=self._schema
+            )
+            version = max(version, applied)
         return version
 
     def setup(self) -> int:
@@ -288,11 +298,11 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Raises:
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        return self._run(self._plan_setup())
+        return self._run(self._plan_setup(), per_request=True)
 
     async def asetup(self) -> int:
         """Async twin of :meth:`setup`."""
-        return await self._arun(self._plan_setup())
+        return await self._arun(self._plan_setup(), per_request=True)
 
     # -- LangGraph BaseCheckpointSaver ---------------------------------------------------------
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -340,14 +350,14 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
             InvalidFilterError: For a filter key that is not a plain name or a non-JSON value.
         """
         query = list_query(config, filter, before)
-        skip = 0
-        while limit is None or skip < limit:
-            size = LIST_PAGE_SIZE if limit is None else min(LIST_PAGE_SIZE, limit - skip)
-            page = self._run(plan_list_page(self._schema, query, skip, size))
+        cursor, left = None, limit
+        while left is None or left > 0:
+            size = LIST_PAGE_SIZE if left is None else min(LIST_PAGE_SIZE, left)
+            page, cursor = self._run(plan_list_page(self._schema, query, cursor, size))
             yield from page
-            if len(page) < size:
+            if cursor is None:
                 return
-            skip += size
+            left = None if left is None else left - len(page)
 
     async def alist(
         self,
@@ -359,15 +369,15 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
     ) -> AsyncIterator[CheckpointTuple]:
         """Async twin of :meth:`list` (same arguments)."""
         query = list_query(config, filter, before)
-        skip = 0
-        while limit is None or skip < limit:
-            size = LIST_PAGE_SIZE if limit is None else min(LIST_PAGE_SIZE, limit - skip)
-            page = await self._arun(plan_list_page(self._schema, query, skip, size))
+        cursor, left = None, limit
+        while left is None or left > 0:
+            size = LIST_PAGE_SIZE if left is None else min(LIST_PAGE_SIZE, left)
+            page, cursor = await self._arun(plan_list_page(self._schema, query, cursor, size))
             for item in page:
                 yield item
-            if len(page) < size:
+            if cursor is None:
                 return
-            skip += size
+            left = None if left is None else left - len(page)
 
     def put(
         self,
@@ -449,11 +459,11 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Args:
             run_ids: LangGraph run ids; unknown ids are ignored.
         """
-        self._run(plan_delete_for_runs(self._schema, run_ids))
+        self._run(plan_delete_for_runs(self._schema, run_ids), per_request=True)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Async twin of :meth:`delete_for_runs`."""
-        await self._arun(plan_delete_for_runs(self._schema, run_ids))
+        await self._arun(plan_delete_for_runs(self._schema, run_ids), per_request=True)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint (all namespaces), pending write and value of a thread.
@@ -461,11 +471,15 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Documents already in the target with the same ids are overwritten; a missing source
         copies nothing.
         """
-        self._run(plan_copy_thread(self._schema, source_thread_id, target_thread_id))
+        self._run(
+            plan_copy_thread(self._schema, source_thread_id, target_thread_id), per_request=True
+        )
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Async twin of :meth:`copy_thread`."""
-        await self._arun(plan_copy_thread(self._schema, source_thread_id, target_thread_id))
+        await self._arun(
+            plan_copy_thread(self._schema, source_thread_id, target_thread_id), per_request=True
+        )
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Prune threads (LangGraph ``BaseCheckpointSaver.prune``).
@@ -483,11 +497,11 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
             As LangGraph warns for ``DeltaChannel`` (beta) graphs, ``keep_latest`` drops the
             ancestor writes such channels replay; do not prune threads of those graphs.
         """
-        self._run(plan_prune(self._schema, thread_ids, strategy))
+        self._run(plan_prune(self._schema, thread_ids, strategy), per_request=True)
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Async twin of :meth:`prune`."""
-        await self._arun(plan_prune(self._schema, thread_ids, strategy))
+        await self._arun(plan_prune(self._schema, thread_ids, strategy), per_request=True)
 
     def sweep(self) -> int:
         """Delete every thread whose TTL (``ttl_minutes`` after its last write) has run out.
@@ -499,11 +513,11 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Returns:
             The number of threads removed.
         """
-        return self._run(plan_sweep(self._schema))
+        return self._run(plan_sweep(self._schema), per_request=True)
 
     async def asweep(self) -> int:
         """Async twin of :meth:`sweep`."""
-        return await self._arun(plan_sweep(self._schema))
+        return await self._arun(plan_sweep(self._schema), per_request=True)
 
     def get_next_version(self, current: str | int | float | None, channel: None = None) -> str:
         """Next channel version: a zero-padded counter, a dot and a random suffix.

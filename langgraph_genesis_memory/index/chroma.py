@@ -116,6 +116,25 @@ def _recreate_args(collection: Any) -> tuple[str, dict[str, Any]]:
     return collection.name, {"hnsw": {k: hnsw[k] for k in keep if k in hnsw}}
 
 
+def _expired_page(got: Mapping[str, Any]) -> dict[str, str]:
+    metadatas = got.get("metadatas") or [None] * len(got["ids"])
+    return {
+        vid: str((meta or {}).get("item_id") or vid.rsplit("#", 1)[0])
+        for vid, meta in zip(got["ids"], metadatas, strict=False)
+    }
+
+
+def _collect_expired(get_page: Any, page: int) -> dict[str, str]:
+    found: dict[str, str] = {}
+    offset = 0
+    while True:
+        got = get_page(offset)
+        found.update(_expired_page(got))
+        if len(got["ids"]) < page:
+            return found
+        offset += page
+
+
 class ChromaIndex:
     """A Chroma collection used as the derived vector index (sync).
 
@@ -354,6 +373,34 @@ class ChromaIndex:
                 return found
             offset += page
 
+    def expired(self, now_ms: int, page: int = 10_000) -> dict[str, str]:
+        """Vectors whose recorded expiry (metadata ``exp``, epoch ms) is at or before ``now_ms``.
+
+        The store records each item's expiry on its vectors when it writes them, so sweeps
+        find the vectors of items that MongoDB's TTL monitor removed without scanning the
+        whole index. The recorded expiry may be older than the item's (reads slide TTLs in
+        MongoDB only): the caller checks MongoDB before deleting.
+
+        Returns:
+            ``{vector_id: item_id}``.
+        """
+        return _collect_expired(lambda offset: self.collection.get(
+            where={"exp": {"$lte": int(now_ms)}}, include=["metadatas"], limit=page,
+            offset=offset), page)  # fmt: skip
+
+    def set_expiry(self, ids: Sequence[str], expires_ms: Sequence[int]) -> None:
+        """Record a new expiry (epoch ms) on these vectors (other metadata is kept).
+
+        Args:
+            ids: Vector ids.
+            expires_ms: One expiry per id.
+        """
+        for start in range(0, len(ids), _BATCH):
+            self.collection.update(
+                ids=list(ids[start : start + _BATCH]),
+                metadatas=[{"exp": int(e)} for e in expires_ms[start : start + _BATCH]],
+            )
+
     def set_ef_search(self, ef_search: int) -> None:
         """Store a new HNSW ``ef_search`` in the collection's configuration.
 
@@ -581,6 +628,32 @@ class AsyncChromaIndex:
             if len(items) >= limit or len(hits) < n:
                 return items
             n *= 2
+
+    async def expired(self, now_ms: int, page: int = 10_000) -> dict[str, str]:
+        """Async :meth:`ChromaIndex.expired`."""
+        if self._sync is not None:
+            return await asyncio.to_thread(self._sync.expired, now_ms, page)
+        found: dict[str, str] = {}
+        offset = 0
+        while True:
+            got = await self.collection.get(
+                where={"exp": {"$lte": int(now_ms)}}, include=["metadatas"], limit=page,
+                offset=offset,
+            )  # fmt: skip
+            found.update(_expired_page(got))
+            if len(got["ids"]) < page:
+                return found
+            offset += page
+
+    async def set_expiry(self, ids: Sequence[str], expires_ms: Sequence[int]) -> None:
+        """Async :meth:`ChromaIndex.set_expiry`."""
+        if self._sync is not None:
+            return await asyncio.to_thread(self._sync.set_expiry, ids, expires_ms)
+        for start in range(0, len(ids), _BATCH):
+            await self.collection.update(
+                ids=list(ids[start : start + _BATCH]),
+                metadatas=[{"exp": int(e)} for e in expires_ms[start : start + _BATCH]],
+            )
 
     async def count(self) -> int:
         """Async :meth:`ChromaIndex.count`."""

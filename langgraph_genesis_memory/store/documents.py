@@ -32,29 +32,15 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import bson
-from bson.errors import InvalidDocument
 from langgraph.store.base import Item, SearchItem, get_text_at_path, tokenize_path
 
-from langgraph_genesis_memory.errors import (
-    InvalidKeyError,
-    InvalidNamespaceError,
-    InvalidValueError,
-    ValueTooLargeError,
-)
-
 __all__ = [
-    "MAX_DOCUMENT_BYTES",
     "NEVER_MS",
     "SEP",
     "encode_path",
     "decode_path",
     "item_id",
     "split_id",
-    "validate_namespace",
-    "validate_namespace_prefix",
-    "validate_key",
-    "validate_value",
     "extract_text",
     "to_item",
     "to_search_item",
@@ -65,9 +51,6 @@ SEP = "\x01"
 
 _ESC = "\x02"
 _ENCODE = str.maketrans({SEP: _ESC + "\x02", _ESC: _ESC + "\x03"})
-
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-"""MongoDB's BSON document size limit (16 MiB)."""
 
 NEVER_MS = 2**62
 """``expires_at_ms`` of items that never expire (far beyond any real date)."""
@@ -111,129 +94,6 @@ def decode_path(encoded: str) -> tuple[str, ...]:
 def item_id(namespace: tuple[str, ...], key: str) -> str:
     """The ``_id`` of the document holding ``(namespace, key)``."""
     return encode_path((*namespace, key))
-
-
-def _check_labels(namespace: object, what: str) -> tuple[str, ...]:
-    if not isinstance(namespace, tuple):
-        raise InvalidNamespaceError(
-            f"{what} must be a tuple of strings, e.g. ('agent', 'qa'); got "
-            f"{type(namespace).__name__} {namespace!r}."
-        )
-    for label in namespace:
-        if not isinstance(label, str):
-            raise InvalidNamespaceError(
-                f"Namespace labels must be strings; got {type(label).__name__} {label!r} "
-                f"in {namespace!r}."
-            )
-        if not label:
-            raise InvalidNamespaceError(f"Namespace labels cannot be empty; got {namespace!r}.")
-        if "." in label:
-            raise InvalidNamespaceError(
-                f"Namespace labels cannot contain '.'; got {label!r} in {namespace!r}. "
-                "Use separate labels instead, e.g. ('a', 'b') rather than ('a.b',)."
-            )
-        if "\x00" in label:
-            raise InvalidNamespaceError(
-                f"Namespace labels cannot contain NUL characters; got {namespace!r}."
-            )
-    return namespace
-
-
-def validate_namespace(namespace: object) -> tuple[str, ...]:
-    """Check a namespace for writing or reading one item (LangGraph's rules).
-
-    Raises:
-        InvalidNamespaceError: If the namespace is not a non-empty tuple of non-empty strings
-            without ``.`` or NUL, or its first label is ``"langgraph"``.
-    """
-    labels = _check_labels(namespace, "A namespace")
-    if not labels:
-        raise InvalidNamespaceError("A namespace cannot be empty; e.g. ('agent', 'qa').")
-    if labels[0] == "langgraph":
-        raise InvalidNamespaceError(
-            f'The first namespace label cannot be "langgraph" (reserved); got {labels!r}.'
-        )
-    return labels
-
-
-def validate_namespace_prefix(prefix: object) -> tuple[str, ...]:
-    """Check a namespace prefix for search (may be empty: the whole store).
-
-    Raises:
-        InvalidNamespaceError: As :func:`validate_namespace`, except that ``()`` is allowed.
-    """
-    return _check_labels(prefix, "A namespace prefix")
-
-
-def validate_key(key: object) -> str:
-    """Check an item key: a non-empty string without NUL.
-
-    Raises:
-        InvalidKeyError: Otherwise.
-    """
-    if not isinstance(key, str):
-        raise InvalidKeyError(f"Keys must be strings; got {type(key).__name__} {key!r}.")
-    if not key:
-        raise InvalidKeyError("Keys cannot be empty strings.")
-    if "\x00" in key:
-        raise InvalidKeyError(f"Keys cannot contain NUL characters; got {key!r}.")
-    return key
-
-
-def _dollar_key(value: Any) -> str | None:
-    """The first key starting with ``$`` anywhere in ``value``, or ``None``."""
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            if isinstance(key, str) and key.startswith("$"):
-                return key
-            found = _dollar_key(inner)
-            if found is not None:
-                return found
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            found = _dollar_key(inner)
-            if found is not None:
-                return found
-    return None
-
-
-def validate_value(value: object, *, overhead: int = 0) -> dict[str, Any]:
-    """Check that ``value`` is a dict MongoDB can store, and under the size limit.
-
-    Args:
-        value: The item's value.
-        overhead: Bytes the rest of the document adds (namespace, key, timestamps, text).
-
-    Returns:
-        ``value`` as a plain ``dict``.
-
-    Raises:
-        InvalidValueError: If ``value`` is not a mapping with string keys and BSON-encodable
-            values (e.g. a ``set`` or an arbitrary object), or a key starts with ``$``.
-        ValueTooLargeError: If the stored document would exceed 16 MiB (MongoDB's limit).
-    """
-    if not isinstance(value, Mapping):
-        raise InvalidValueError(
-            f"Values must be dicts (JSON objects); got {type(value).__name__}. "
-            "Wrap other data, e.g. {'data': [...]}."
-        )
-    plain = dict(value)
-    bad = _dollar_key(plain)
-    if bad is not None:
-        raise InvalidValueError(
-            f"Value keys cannot start with '$' (found {bad!r}): MongoDB reserves them for "
-            "operators. Rename the key, e.g. 'dollar_amount'."
-        )
-    try:
-        size = len(bson.encode({"value": plain}))
-    except (InvalidDocument, TypeError, OverflowError) as exc:
-        raise InvalidValueError(f"Value cannot be stored in MongoDB: {exc}.") from exc
-    if size + overhead > MAX_DOCUMENT_BYTES:
-        raise ValueTooLargeError(
-            f"Value is {size + overhead:,} bytes as a MongoDB document, over the "
-            f"{MAX_DOCUMENT_BYTES:,}-byte (16 MiB) limit. Split it across several keys."
-        )
-    return plain
 
 
 def _all_strings(value: Any, out: list[str]) -> None:

@@ -24,7 +24,7 @@ from pymongo import UpdateOne as UpdateOneModel
 
 from langgraph_genesis_memory.index.requests import vector_id, vector_metadata
 from langgraph_genesis_memory.mongo import BulkWrite, Failed, Find, Parallel, Plan
-from langgraph_genesis_memory.store.documents import split_id
+from langgraph_genesis_memory.store.documents import NEVER_MS, split_id
 from langgraph_genesis_memory.store.vectors import (
     Embed,
     VectorDelete,
@@ -56,6 +56,8 @@ class SyncItem:
         force: Re-embed every text even if its hash is unchanged (pending items, rebuilds).
         revision: The ``revision`` the document carried when read (repairs); confirmations only
             touch it if it still does. ``None``: use the batch's revision.
+        expires_ms: The item's expiry (epoch ms), recorded on its vectors (metadata ``exp``)
+            so that sweeps find vectors of items MongoDB's TTL monitor removed.
     """
 
     doc_id: str
@@ -65,6 +67,7 @@ class SyncItem:
     old: Mapping[str, str] = field(default_factory=dict)
     force: bool = False
     revision: str | None = None
+    expires_ms: int = NEVER_MS
 
     def needs_sync(self) -> bool:
         """Whether any vector must be written or deleted."""
@@ -140,7 +143,12 @@ def plan_sync_vectors(
         [vector_id(item.doc_id, t.path) for item, t in upserts],
         [vectors[t.text] for _, t in upserts],
         [
-            vector_metadata(item.doc_id, item.namespace, t.path, {"h": t.hash, "key": item.key})
+            vector_metadata(
+                item.doc_id,
+                item.namespace,
+                t.path,
+                {"h": t.hash, "key": item.key, "exp": item.expires_ms},
+            )
             for item, t in upserts
         ],
         tolerate=True,
@@ -241,7 +249,14 @@ def plan_reindex(
         by_item.setdefault(doc_id, {})[path] = digest
     docs = yield Find(
         live,
-        {"value": 1, "index_paths": 1, "vectors": 1, "index_pending": 1, "revision": 1},
+        {
+            "value": 1,
+            "index_paths": 1,
+            "vectors": 1,
+            "index_pending": 1,
+            "revision": 1,
+            "expires_at_ms": 1,
+        },  # fmt: skip
         sort=[("_id", 1)],
         batch_size=BIG_BATCH,
     )
@@ -253,6 +268,7 @@ def plan_reindex(
         item = SyncItem(
             doc["_id"], namespace, key, texts,
             old=by_item.pop(doc["_id"], {}), revision=doc.get("revision"),
+            expires_ms=int(doc.get("expires_at_ms", NEVER_MS)),
         )  # fmt: skip
         current = {t.path: t.hash for t in texts}
         if item.needs_sync():

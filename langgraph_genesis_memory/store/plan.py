@@ -32,7 +32,7 @@ from langgraph.store.base import (
 from pymongo import DeleteOne, UpdateMany
 from pymongo import UpdateOne as UpdateOneModel
 
-from langgraph_genesis_memory.errors import ConfigurationError
+from langgraph_genesis_memory.errors import InvalidArgumentError, PartialWriteError
 from langgraph_genesis_memory.mongo import (
     Aggregate,
     BulkWrite,
@@ -51,10 +51,6 @@ from langgraph_genesis_memory.store.documents import (
     item_id,
     to_item,
     to_search_item,
-    validate_key,
-    validate_namespace,
-    validate_namespace_prefix,
-    validate_value,
 )
 from langgraph_genesis_memory.store.filters import translate_filter
 from langgraph_genesis_memory.store.indexing import (
@@ -65,7 +61,23 @@ from langgraph_genesis_memory.store.indexing import (
 )
 from langgraph_genesis_memory.store.search import SearchSettings, plan_ranked_search
 from langgraph_genesis_memory.store.ttl import TTLPolicy
-from langgraph_genesis_memory.store.vectors import Embed, VectorDelete, vector_texts
+from langgraph_genesis_memory.store.validation import (
+    validate_key,
+    validate_max_depth,
+    validate_namespace,
+    validate_namespace_prefix,
+    validate_page,
+    validate_query,
+    validate_refresh_ttl,
+    validate_value,
+)
+from langgraph_genesis_memory.store.vectors import (
+    Embed,
+    VectorDelete,
+    VectorExpired,
+    VectorSetExpiry,
+    vector_texts,
+)
 
 __all__ = ["StoreSchema", "plan_batch", "plan_sweep", "ITEM_PROJECTION"]
 
@@ -114,12 +126,6 @@ def _live(now_ms: int) -> dict[str, Any]:
     return {"expires_at_ms": {"$gt": now_ms}}
 
 
-def _check_page(limit: object, offset: object) -> None:
-    for name, number in (("limit", limit), ("offset", offset)):
-        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-            raise ConfigurationError(f"{name} must be a non-negative integer; got {number!r}.")
-
-
 def _prefix_range(field: str, prefix: tuple[str, ...]) -> dict[str, Any]:
     """Documents whose encoded ``field`` lies under ``prefix`` (items: ``_id``)."""
     if not prefix:
@@ -128,12 +134,21 @@ def _prefix_range(field: str, prefix: tuple[str, ...]) -> dict[str, Any]:
     return {field: {"$gte": encoded + SEP, "$lt": encoded + _NEXT}}
 
 
+_END = "(?![\\s\\S])"
+"""End of the string. Not ``$``: in MongoDB's regex dialect (PCRE) and in Python's ``re``,
+``$`` also matches before a final newline, so ``alice$`` would match ``"alice\\n"``."""
+
+
 def _condition_query(condition: MatchCondition) -> dict[str, Any]:
-    path = validate_namespace_prefix(tuple(condition.path))
-    if condition.match_type not in ("prefix", "suffix"):
-        raise ConfigurationError(
-            f"match_type must be 'prefix' or 'suffix'; got {condition.match_type!r}."
+    if not isinstance(condition, MatchCondition):
+        raise InvalidArgumentError(
+            f"match_conditions must hold MatchCondition objects; got {condition!r:.80}."
         )
+    if condition.match_type not in ("prefix", "suffix"):
+        raise InvalidArgumentError(
+            f"match_type must be 'prefix' or 'suffix'; got {condition.match_type!r:.80}."
+        )
+    path = validate_namespace_prefix(condition.path, f"A namespace {condition.match_type}")
     if not path:
         return {}
     if condition.match_type == "prefix" and "*" not in path:
@@ -143,9 +158,9 @@ def _condition_query(condition: MatchCondition) -> dict[str, Any]:
     parts = ["[^\x01]+" if label == "*" else re.escape(encode_path((label,))) for label in path]
     body = SEP.join(parts)
     if condition.match_type == "prefix":
-        pattern = f"^{body}(\x01|$)"
+        pattern = f"^{body}(?:\x01|{_END})"
     else:
-        pattern = f"(^|\x01){body}$"
+        pattern = f"(?:^|\x01){body}{_END}"
     return {"ns_key": {"$regex": pattern}}
 
 
@@ -198,43 +213,48 @@ class _Put:
     value: dict[str, Any] | None
     ttl: float | None
     text: str = ""
+    positions: list[int] = field(default_factory=list)
+    """Indexes of the batch's ops that put this item (the last one wins)."""
+
+
+def _check_index(index: object) -> None:
+    if index is None or index is False:
+        return
+    if not isinstance(index, list) or not all(isinstance(p, str) and p for p in index):
+        raise InvalidArgumentError(
+            f"index must be False, None or a list of field paths; got {index!r:.80}."
+        )
 
 
 def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[str, _Put]]:
     """Validate every op; return per-op prepared data and the last put per item."""
     prepared: list[Any] = []
     puts: dict[str, _Put] = {}
-    for op in ops:
+    for position, op in enumerate(ops):
         if isinstance(op, GetOp):
+            validate_refresh_ttl(op.refresh_ttl)
             prepared.append(item_id(validate_namespace(op.namespace), validate_key(op.key)))
         elif isinstance(op, SearchOp):
             prefix = validate_namespace_prefix(op.namespace_prefix)
-            _check_page(op.limit, op.offset)
-            if op.query is not None and not isinstance(op.query, str):
-                raise ConfigurationError(f"query must be a string; got {op.query!r}.")
+            validate_page(op.limit, op.offset)
+            validate_query(op.query)
+            validate_refresh_ttl(op.refresh_ttl)
             prepared.append((prefix, translate_filter(op.filter)))
         elif isinstance(op, ListNamespacesOp):
-            _check_page(op.limit, op.offset)
-            if op.max_depth is not None and (
-                isinstance(op.max_depth, bool) or not isinstance(op.max_depth, int)
-                or op.max_depth < 1
-            ):  # fmt: skip
-                raise ConfigurationError(f"max_depth must be a positive integer or None; "
-                                         f"got {op.max_depth!r}.")  # fmt: skip
-            for condition in op.match_conditions or ():
+            validate_page(op.limit, op.offset)
+            validate_max_depth(op.max_depth)
+            conditions = op.match_conditions or ()
+            if not isinstance(conditions, tuple | list):
+                raise InvalidArgumentError(
+                    f"match_conditions must be a tuple of MatchCondition; got {conditions!r:.80}."
+                )
+            for condition in conditions:
                 _condition_query(condition)
             prepared.append(None)
         elif isinstance(op, PutOp):
             namespace = validate_namespace(op.namespace)
             key = validate_key(op.key)
-            if (
-                op.index is not None
-                and op.index is not False
-                and not (isinstance(op.index, list) and all(isinstance(p, str) for p in op.index))
-            ):
-                raise ConfigurationError(
-                    f"index must be False, None or a list of field paths; got {op.index!r}."
-                )
+            _check_index(op.index)
             ttl = schema.ttl.resolve(namespace, op.ttl)
             text = ""
             value = None
@@ -245,10 +265,15 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
                 # besides the namespace and key).
                 overhead = 4096 + len(text.encode()) + 2 * len(item_id(namespace, key).encode())
                 value = validate_value(op.value, overhead=overhead)
-            puts[item_id(namespace, key)] = _Put(op, namespace, value, ttl, text)
+            doc_id = item_id(namespace, key)
+            earlier = puts[doc_id].positions if doc_id in puts else []
+            puts[doc_id] = _Put(op, namespace, value, ttl, text, [*earlier, position])
             prepared.append(None)
         else:
-            raise ConfigurationError(f"Unknown store operation: {type(op).__name__}.")
+            raise InvalidArgumentError(
+                f"Unknown store operation: {type(op).__name__}; batch() takes GetOp, PutOp, "
+                "SearchOp and ListNamespacesOp."
+            )
     return prepared, puts
 
 
@@ -461,6 +486,7 @@ def plan_batch(
                     texts,
                     hashes_of(previous),
                     bool(previous.get("index_pending")),
+                    expires_ms=_expiry(now, put.ttl)[1],
                 )
             )
     pending = {item.doc_id for item in sync if item.needs_sync()}
@@ -473,16 +499,47 @@ def plan_batch(
                 {"_id": {"$in": sorted(ids)}, **_live(now_ms)},
                 {"$set": {"expires_at": expires_at, "expires_at_ms": expires_ms}},
             ))  # fmt: skip
-    writes.extend(
-        _put_model(put, doc_id, now, schema, revision, doc_id in pending)
-        for doc_id, put in puts.items()
-    )
+    origins: list[list[int]] = [[] for _ in writes]  # TTL refreshes belong to no put
+    for doc_id, put in puts.items():
+        writes.append(_put_model(put, doc_id, now, schema, revision, doc_id in pending))
+        origins.append(put.positions)
     if writes:
-        yield BulkWrite(tuple(writes))
+        outcome = yield BulkWrite(tuple(writes), report_errors=True)
+        if isinstance(outcome, Failed):
+            raise _partial_write_error(outcome.error, origins)
     deleted = [d for d, put in puts.items() if put.value is None and d in indexed]
     if sync or deleted:
         yield from plan_sync_vectors(sync, deleted, revision)
     return results
+
+
+def _partial_write_error(error: BaseException, origins: list[list[int]]) -> PartialWriteError:
+    """Name which ops of the batch were applied when MongoDB refused some of its writes.
+
+    The store's bulk write is unordered: MongoDB attempts every write and reports the refused
+    ones by position; the others were applied.
+    """
+    details = getattr(error, "details", None) or {}
+    refused = {
+        int(e.get("index", -1)): str(e.get("errmsg", "")) for e in details.get("writeErrors") or []
+    }
+    failed: dict[int, str] = {}
+    applied: list[int] = []
+    concern = details.get("writeConcernErrors") or []
+    for index, positions in enumerate(origins):
+        if index in refused or (concern and not refused):
+            message = refused.get(index) or str(concern[0].get("errmsg", "write concern error"))
+            failed.update({p: message for p in positions})
+        else:
+            applied.extend(positions)
+    applied.sort()
+    summary = "; ".join(f"op {p}: {m}" for p, m in sorted(failed.items())[:5])
+    return PartialWriteError(
+        f"MongoDB refused {len(failed)} write(s) of the batch ({summary}); the ops at positions "
+        f"{applied} were applied. Each put or delete is applied entirely or not at all.",
+        applied,
+        failed,
+    )
 
 
 SWEEP_CHUNK = 10_000
@@ -493,24 +550,64 @@ def plan_sweep(now: datetime | None = None, *, vectors: bool = False) -> Plan[in
     """Delete expired items (and, with a vector index, their vectors).
 
     Items are selected by ``expires_at_ms`` and deleted with the same condition, so an item whose
-    TTL was refreshed in between is kept (and keeps its vectors).
+    TTL was refreshed in between is kept (and keeps its vectors). With a vector index, the
+    vectors whose recorded expiry has passed are checked against MongoDB too: those of items
+    that are gone (removed by MongoDB's TTL monitor, or by this sweep) are deleted, and live
+    ones get their current expiry recorded.
 
     Returns:
         A plan whose value is the number of items removed.
     """
     now_ms = _now_ms(now or datetime.now(UTC))
     expired = {"expires_at_ms": {"$lte": now_ms}}
-    docs = yield Find(expired, {"_id": 1})
-    ids = [doc["_id"] for doc in docs]
-    if not ids:
-        return 0
-    deleted: int = yield DeleteMany({"_id": {"$in": ids}, **expired})
+    deleted = 0
+    while True:
+        docs = yield Find(expired, {"_id": 1}, limit=SWEEP_CHUNK, batch_size=SWEEP_CHUNK)
+        ids = [doc["_id"] for doc in docs]
+        if ids:
+            deleted += yield DeleteMany({"_id": {"$in": ids}, **expired})
+            if vectors:
+                yield from _plan_sweep_vectors(ids, now_ms, None)
+        if len(ids) < SWEEP_CHUNK:
+            break
     if vectors:
-        kept = yield Find({"_id": {"$in": ids}}, {"_id": 1})
-        gone = sorted(set(ids) - {doc["_id"] for doc in kept})
-        outcome = yield VectorDelete(item_ids=gone, tolerate=True)
-        if isinstance(outcome, Failed):
-            logger.warning(
-                "Sweep could not delete vectors (%s); store.reindex() will.", outcome.error
-            )
-    return deleted
+        candidates = yield VectorExpired(now_ms, tolerate=True)
+        if isinstance(candidates, Failed):
+            logger.warning("Sweep could not read the vector index (%s).", candidates.error)
+        else:
+            yield from _plan_sweep_vectors([], now_ms, candidates)
+    return int(deleted)
+
+
+def _plan_sweep_vectors(
+    swept: list[str], now_ms: int, candidates: Mapping[str, str] | None
+) -> Plan[None]:
+    """Delete the vectors of items that are gone; record current expiries on live ones.
+
+    Args:
+        swept: Items this sweep deleted (their vectors go unless the item lives again).
+        now_ms: The sweep's clock.
+        candidates: ``{vector_id: item_id}`` of vectors whose recorded expiry has passed.
+    """
+    candidates = candidates or {}
+    owners = sorted(set(candidates.values()) | set(swept))
+    if not owners:
+        return None
+    live = yield Find(
+        {"_id": {"$in": owners}, **_live(now_ms)}, {"expires_at_ms": 1}, batch_size=len(owners)
+    )
+    expiry = {doc["_id"]: int(doc["expires_at_ms"]) for doc in live}
+    gone_items = [i for i in swept if i not in expiry]
+    gone = [vid for vid, owner in candidates.items() if owner not in expiry]
+    keep = [(vid, expiry[owner]) for vid, owner in candidates.items() if owner in expiry]
+    outcome = yield Parallel(
+        (
+            VectorDelete(ids=gone, item_ids=gone_items, tolerate=True),
+            VectorSetExpiry([v for v, _ in keep], [e for _, e in keep], tolerate=True),
+        )
+    )
+    failure = next((o for o in outcome if isinstance(o, Failed)), None)
+    if failure is not None:
+        logger.warning("Sweep could not update the vector index (%s); store.reindex() will.",
+                       failure.error)  # fmt: skip
+    return None

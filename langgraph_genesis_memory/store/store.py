@@ -19,10 +19,12 @@ from langgraph.store.base import (
     NOT_PROVIDED,
     BaseStore,
     IndexConfig,
+    Item,
+    NamespacePath,
     NotProvided,
     Op,
-    PutOp,
     Result,
+    SearchItem,
     TTLConfig,
     ensure_embeddings,
 )
@@ -34,7 +36,13 @@ from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.index.chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.migrations import plan_setup
 from langgraph_genesis_memory.mongo import CreateIndexes, Plan, PlanRunner
-from langgraph_genesis_memory.store.documents import validate_namespace
+from langgraph_genesis_memory.store.calls import (
+    delete_op,
+    get_op,
+    list_namespaces_op,
+    put_op,
+    search_op,
+)
 from langgraph_genesis_memory.store.indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store.plan import StoreSchema, plan_batch, plan_sweep
 from langgraph_genesis_memory.store.search import SearchMode, SearchSettings
@@ -144,7 +152,11 @@ class GenesisStore(PlanRunner, BaseStore):
         namespace_ttl: TTL in minutes by first namespace label, merged over the defaults
             ``{"agent": 43200 (30 days), "business": 259200 (180 days), "system": None (never),
             "short_term": 1440 (24 hours)}``.
-        timeout_ms: Quoted in connection errors; the clients' own timeouts apply.
+        timeout_ms: How long, in milliseconds, one call may wait on MongoDB in all (pymongo's
+            client-side operation timeout): a call that meets a hung or unreachable server
+            raises :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError` after
+            about this long. Maintenance calls (``reindex``, ``sweep``) give it to each of their
+            requests. ``None``: only the clients' own timeouts apply.
         clock: Returns the current UTC time for TTL decisions (default: the system clock);
             for tests and simulations. ``updated_at`` always comes from the MongoDB server.
         index: LangGraph's ``IndexConfig`` (``dims``, ``embed``, ``fields``, default ``["$"]``)
@@ -243,6 +255,7 @@ class GenesisStore(PlanRunner, BaseStore):
         self.ttl_index = ttl_index
         self._clock = clock or _utcnow
         self._sweeper: threading.Thread | None = None
+        self._sweeper_done: concurrent.futures.Future[None] | None = None
         self._sweeper_stop = threading.Event()
         self._async_sweeper: asyncio.Task[None] | None = None
 
@@ -419,7 +432,7 @@ class GenesisStore(PlanRunner, BaseStore):
         self,
         namespace: tuple[str, ...],
         key: str,
-        value: Mapping[str, Any],
+        value: dict[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | None | NotProvided = NOT_PROVIDED,
@@ -427,9 +440,11 @@ class GenesisStore(PlanRunner, BaseStore):
         """Store or replace an item (LangGraph ``BaseStore.put``).
 
         Args:
-            namespace: Tuple of labels, e.g. ``("agent", "qa")``.
+            namespace: Tuple of labels, e.g. ``("agent", "qa")``; the first label cannot be
+                ``"langgraph"`` (reserved, as in LangGraph).
             key: The item's key within the namespace.
-            value: A dict MongoDB can store (at most 16 MB as a document).
+            value: A dict of JSON-like data (see :mod:`~langgraph_genesis_memory.store.validation`)
+                of at most 16 MB as a MongoDB document.
             index: Which fields feed search (``False``: none; a list of JSON paths).
             ttl: Minutes until the item expires after its last access; ``None`` never expires.
                 Not given: the namespace policy of the first label, else ``default_ttl``.
@@ -437,21 +452,139 @@ class GenesisStore(PlanRunner, BaseStore):
         Raises:
             As :meth:`batch`.
         """
-        validate_namespace(namespace)
-        self.batch([PutOp(namespace, key, value, index=index, ttl=ttl)])  # type: ignore[arg-type]
+        self.batch([put_op(namespace, key, value, index, ttl)])
 
     async def aput(
         self,
         namespace: tuple[str, ...],
         key: str,
-        value: Mapping[str, Any],
+        value: dict[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | None | NotProvided = NOT_PROVIDED,
     ) -> None:
         """Async twin of :meth:`put` (same arguments and errors)."""
-        validate_namespace(namespace)
-        await self.abatch([PutOp(namespace, key, value, index=index, ttl=ttl)])  # type: ignore[arg-type]
+        await self.abatch([put_op(namespace, key, value, index, ttl)])
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Read one item (LangGraph ``BaseStore.get``); ``None`` if absent or expired.
+
+        Args:
+            namespace: The item's namespace (a tuple).
+            key: Its key (a string; never coerced).
+            refresh_ttl: Whether reading slides the item's TTL (default: the store's
+                ``refresh_on_read``).
+
+        Raises:
+            InvalidNamespaceError, InvalidKeyError, InvalidArgumentError: Before any I/O.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        return self.batch([get_op(namespace, key, refresh_ttl)])[0]  # type: ignore[return-value]
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Async twin of :meth:`get`."""
+        return (await self.abatch([get_op(namespace, key, refresh_ttl)]))[0]  # type: ignore[return-value]
+
+    def delete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Delete one item, and its vectors (LangGraph ``BaseStore.delete``).
+
+        Raises:
+            InvalidNamespaceError, InvalidKeyError: Before any I/O (``delete(ns, None)`` is an
+                error, never a delete of key ``"None"``).
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        self.batch([delete_op(namespace, key)])
+
+    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Async twin of :meth:`delete`."""
+        await self.abatch([delete_op(namespace, key)])
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Search items under a namespace prefix (LangGraph ``BaseStore.search``).
+
+        Args:
+            namespace_prefix: A tuple (or list) of labels; ``()`` searches everything.
+            query: Natural-language query: ranks by meaning and words (see the class
+                docstring); ``None``: newest first.
+            filter: Conditions on the value (see :mod:`~langgraph_genesis_memory.store.filters`).
+            limit: At most this many items (0 to 2**31-1).
+            offset: Skip this many (0 to 2**31-1).
+            refresh_ttl: Whether returned items' TTLs slide (default: ``refresh_on_read``).
+
+        Raises:
+            InvalidNamespaceError, InvalidFilterError, InvalidArgumentError: Before any I/O.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        return self.batch([op])[0]  # type: ignore[return-value]
+
+    async def asearch(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Async twin of :meth:`search`."""
+        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        return (await self.abatch([op]))[0]  # type: ignore[return-value]
+
+    def list_namespaces(
+        self,
+        *,
+        prefix: NamespacePath | None = None,
+        suffix: NamespacePath | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """List namespaces (LangGraph ``BaseStore.list_namespaces``), in tuple order.
+
+        Args:
+            prefix: Labels the namespace starts with (tuple or list; ``"*"`` matches any
+                one label). A plain string is refused, never split into characters.
+            suffix: Labels the namespace ends with (same form).
+            max_depth: Cut namespaces to their first ``max_depth`` labels (then de-duplicate).
+            limit: At most this many namespaces (0 to 2**31-1).
+            offset: Skip this many (0 to 2**31-1).
+
+        Raises:
+            InvalidNamespaceError, InvalidArgumentError: Before any I/O.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
+        return self.batch([op])[0]  # type: ignore[return-value]
+
+    async def alist_namespaces(
+        self,
+        *,
+        prefix: NamespacePath | None = None,
+        suffix: NamespacePath | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Async twin of :meth:`list_namespaces`."""
+        op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
+        return (await self.abatch([op]))[0]  # type: ignore[return-value]
 
     # -- schema --------------------------------------------------------------------------------
     def _plan_setup(self) -> Plan[int]:
@@ -473,11 +606,11 @@ class GenesisStore(PlanRunner, BaseStore):
         Returns:
             The schema version now in place.
         """
-        return self._run(self._plan_setup())
+        return self._run(self._plan_setup(), per_request=True)
 
     async def asetup(self) -> int:
         """Async twin of :meth:`setup`."""
-        return await self._arun(self._plan_setup())
+        return await self._arun(self._plan_setup(), per_request=True)
 
     # -- vector index ----------------------------------------------------------------------------
     def _plan_reindex(self, full: bool, batch_size: int, progress: Any) -> Any:
@@ -517,31 +650,51 @@ class GenesisStore(PlanRunner, BaseStore):
             ConfigurationError: If the store has no vector index.
         """
         with _progress_bar(progress) as bar:
-            return self._run(self._plan_reindex(full, batch_size, bar))
+            return self._run(self._plan_reindex(full, batch_size, bar), per_request=True)
 
     async def areindex(
         self, *, full: bool = False, batch_size: int = 256, progress: bool | None = None
     ) -> ReindexResult:
         """Async twin of :meth:`reindex`."""
         with _progress_bar(progress) as bar:
-            return await self._arun(self._plan_reindex(full, batch_size, bar))
+            return await self._arun(self._plan_reindex(full, batch_size, bar), per_request=True)
 
     # -- TTL sweeps ----------------------------------------------------------------------------
+    def _plan_sweep(self) -> Plan[int]:
+        return plan_sweep(self._clock(), vectors=self._schema.vectors)
+
     def sweep(self) -> int:
-        """Delete every expired item now.
+        """Delete every expired item now, with its vectors.
 
         MongoDB's TTL index removes expired items in the background (about once a minute); this
         does it at once, and where no TTL monitor runs. Expired items are never returned by
-        reads whether or not they have been swept.
+        reads whether or not they have been swept. With a vector index, vectors whose items
+        MongoDB's TTL monitor already removed are deleted too.
+
+        Returns:
+            The number of items removed.
+
+        Raises:
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout (each
+                step of a sweep has the whole timeout).
+        """
+        return int(self._run(self._plan_sweep(), per_request=True))
+
+    async def asweep(self) -> int:
+        """Async twin of :meth:`sweep`."""
+        return int(await self._arun(self._plan_sweep(), per_request=True))
+
+    def sweep_ttl(self) -> int:
+        """LangGraph's name for :meth:`sweep` (as ``PostgresStore.sweep_ttl``).
 
         Returns:
             The number of items removed.
         """
-        return int(self._run(plan_sweep(self._clock(), vectors=self._schema.vectors)))
+        return self.sweep()
 
-    async def asweep(self) -> int:
-        """Async twin of :meth:`sweep`."""
-        return int(await self._arun(plan_sweep(self._clock(), vectors=self._schema.vectors)))
+    async def asweep_ttl(self) -> int:
+        """LangGraph's name for :meth:`asweep` (as ``AsyncPostgresStore.sweep_ttl``)."""
+        return await self.asweep()
 
     def _interval_seconds(self, sweep_interval_minutes: float | None) -> float:
         minutes = sweep_interval_minutes or self.ttl_policy.sweep_interval_minutes
@@ -555,7 +708,10 @@ class GenesisStore(PlanRunner, BaseStore):
     def start_ttl_sweeper(
         self, sweep_interval_minutes: float | None = None
     ) -> concurrent.futures.Future[None]:
-        """Sweep expired items periodically in a background thread.
+        """Sweep expired items periodically in a background thread (as ``PostgresStore``).
+
+        Calling it again while the sweeper runs (for example after ``from_conn_string``
+        started one from ``TTLConfig``) returns the running sweeper's future.
 
         Args:
             sweep_interval_minutes: Minutes between sweeps; default the ``TTLConfig`` value.
@@ -566,10 +722,10 @@ class GenesisStore(PlanRunner, BaseStore):
         Raises:
             ConfigurationError: If no interval is given or configured.
         """
+        if self._sweeper is not None and self._sweeper.is_alive() and self._sweeper_done:
+            return self._sweeper_done
         interval = self._interval_seconds(sweep_interval_minutes)
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        if self._sweeper is not None and self._sweeper.is_alive():
-            raise ConfigurationError("The TTL sweeper is already running.")
         self._sweeper_stop.clear()
 
         def loop() -> None:
@@ -584,6 +740,7 @@ class GenesisStore(PlanRunner, BaseStore):
                 done.set_result(None)
 
         self._sweeper = threading.Thread(target=loop, name="genesis-ttl-sweeper", daemon=True)
+        self._sweeper_done = done
         self._sweeper.start()
         return done
 
@@ -610,12 +767,17 @@ class GenesisStore(PlanRunner, BaseStore):
     ) -> asyncio.Task[None]:
         """Sweep expired items periodically in an asyncio task (async twin of the thread).
 
+        Calling it again while the task runs returns the running task.
+
         Returns:
             The task; cancel it or call :meth:`astop_ttl_sweeper` to stop.
+
+        Raises:
+            ConfigurationError: If no interval is given or configured.
         """
-        interval = self._interval_seconds(sweep_interval_minutes)
         if self._async_sweeper is not None and not self._async_sweeper.done():
-            raise ConfigurationError("The async TTL sweeper is already running.")
+            return self._async_sweeper
+        interval = self._interval_seconds(sweep_interval_minutes)
 
         async def loop() -> None:
             while True:

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from langgraph.store.base import NOT_PROVIDED, NotProvided, TTLConfig
 
-from langgraph_genesis_memory.errors import ConfigurationError
+from langgraph_genesis_memory.errors import ConfigurationError, InvalidArgumentError
 
 __all__ = ["DEFAULT_NAMESPACE_TTL", "MAX_TTL_MINUTES", "MINUTES_PER_DAY", "TTLPolicy", "check_ttl"]
 
@@ -39,20 +39,30 @@ DEFAULT_NAMESPACE_TTL: Mapping[str, float | None] = MappingProxyType(
 """Default TTL in minutes by first namespace label; ``None`` means never expires."""
 
 
-def check_ttl(ttl: object, what: str = "ttl") -> float | None:
+def check_ttl(
+    ttl: object, what: str = "ttl", error: type[ValueError] = ConfigurationError
+) -> float | None:
     """Check a TTL in minutes: ``None`` (never) or a positive number up to 100 years.
 
+    Args:
+        ttl: The TTL to check.
+        what: Its name in messages.
+        error: The error to raise (``ConfigurationError`` for settings,
+            ``InvalidArgumentError`` for a call's argument).
+
     Raises:
-        ConfigurationError: Otherwise.
+        ConfigurationError: (or ``error``) Otherwise.
     """
     if ttl is None:
         return None
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not math.isfinite(ttl):
-        raise ConfigurationError(f"{what} must be a number of minutes or None; got {ttl!r}.")
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
+        raise error(f"{what} must be a number of minutes or None; got {ttl!r:.80}.")
+    if isinstance(ttl, float) and not math.isfinite(ttl):
+        raise error(f"{what} must be a finite number of minutes or None; got {ttl!r}.")
     if ttl <= 0:
-        raise ConfigurationError(f"{what} must be positive (minutes); got {ttl!r}.")
+        raise error(f"{what} must be positive (minutes); got {ttl!r}.")
     if ttl > MAX_TTL_MINUTES:
-        raise ConfigurationError(
+        raise error(
             f"{what} is {ttl!r} minutes, over 100 years; use None for items that never expire."
         )
     return float(ttl)
@@ -93,9 +103,13 @@ class TTLPolicy:
         Args:
             namespace: The item's namespace.
             ttl: The per-put TTL, or ``NOT_PROVIDED`` to apply the policies.
+
+        Raises:
+            InvalidArgumentError: If ``ttl`` is not ``None`` or a positive number of minutes
+                up to 100 years.
         """
         if ttl is not NOT_PROVIDED and not isinstance(ttl, NotProvided):
-            return check_ttl(ttl)
+            return check_ttl(ttl, "ttl", InvalidArgumentError)
         if namespace and namespace[0] in self.namespace_ttl:
             return self.namespace_ttl[namespace[0]]
         return self.default_ttl

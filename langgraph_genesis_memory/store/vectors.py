@@ -31,6 +31,8 @@ __all__ = [
     "VectorQuery",
     "VectorItemHashes",
     "VectorReset",
+    "VectorExpired",
+    "VectorSetExpiry",
 ]
 
 
@@ -174,6 +176,41 @@ class VectorDelete(SideRequest):
         """Run with the async model / index."""
         if self.ids or self.item_ids:
             await _acall(target, "delete", list(self.ids), item_ids=list(self.item_ids))
+
+
+@dataclass(frozen=True)
+class VectorExpired(SideRequest):
+    """Vectors whose recorded expiry is at or before ``now_ms``: ``{vector_id: item_id}``."""
+
+    now_ms: int
+    tolerate: bool = False
+
+    def execute(self, target: Target) -> dict[str, str]:
+        """Run with the sync index."""
+        return _call(target, "expired", self.now_ms)
+
+    async def aexecute(self, target: Target) -> dict[str, str]:
+        """Run with the async index."""
+        return await _acall(target, "expired", self.now_ms)
+
+
+@dataclass(frozen=True)
+class VectorSetExpiry(SideRequest):
+    """Record new expiries (epoch ms) on vectors, one per id."""
+
+    ids: Sequence[str]
+    expires_ms: Sequence[int]
+    tolerate: bool = False
+
+    def execute(self, target: Target) -> None:
+        """Run with the sync index."""
+        if self.ids:
+            _call(target, "set_expiry", self.ids, self.expires_ms)
+
+    async def aexecute(self, target: Target) -> None:
+        """Run with the async index."""
+        if self.ids:
+            await _acall(target, "set_expiry", self.ids, self.expires_ms)
 
 
 @dataclass(frozen=True)

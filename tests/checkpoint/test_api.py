@@ -133,10 +133,18 @@ def test_round_trips_do_not_grow_with_the_batch(mongodb_uri: str, database_name:
 def test_errors_are_clear(saver: GenesisSaver, mongo_client: MongoClient) -> None:
     with pytest.raises(ConfigurationError, match="thread_id"):
         saver.get_tuple({"configurable": {}})
+    # Filters are plain equality on metadata (as LangGraph's savers): an operator-looking key
+    # or value is compared as data, never run as a query operator.
+    saver.put(
+        {"configurable": {"thread_id": "f", "checkpoint_ns": ""}},
+        empty_checkpoint(),
+        {"step": 2, "$where": "1"},
+        {},
+    )
+    assert [t.metadata["step"] for t in saver.list(None, filter={"$where": "1"})] == [2]
+    assert list(saver.list(None, filter={"step": {"$gt": 1}})) == []
     with pytest.raises(InvalidFilterError):
-        list(saver.list(None, filter={"$where": "1"}))
-    with pytest.raises(InvalidFilterError):
-        list(saver.list(None, filter={"step": {"$gt": 1}}))
+        list(saver.list(None, filter={"step": object()}))
     with pytest.raises(ConfigurationError, match="keep_latest"):
         saver.prune(["t"], strategy="everything")
     with pytest.raises(ConfigurationError, match="checkpoint_id"):
@@ -167,8 +175,8 @@ def test_unreachable_mongodb_raises_database_unavailable() -> None:
 
 
 async def test_setup_is_idempotent_and_versioned(async_saver: GenesisSaver) -> None:
-    assert await async_saver.asetup() == 1
-    assert async_saver.setup() == 1
+    assert await async_saver.asetup() == 2
+    assert async_saver.setup() == 2
     db = async_saver.client[async_saver.database]
     keys = [list(i["key"]) for i in db[async_saver.collections.checkpoints].list_indexes()]
     assert ["thread_id", "checkpoint_ns", "kind", "checkpoint_id"] in keys and ["md.run_id"] in keys

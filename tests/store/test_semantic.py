@@ -358,3 +358,30 @@ def test_an_embedder_raising_stopiteration_is_an_error_not_an_empty_result(
     store = make_store(mongo_client, database_name, fields=["text"], embed=embed)
     with pytest.raises(StopIteration):  # surfaces; never mistaken for the end of the plan
         store.search(("docs",), query="anything")
+
+
+def test_sweep_removes_vectors_of_items_the_server_purged(mongo_client, database_name) -> None:
+    # With MongoDB's TTL index, the server deletes expired items itself; their vectors must not
+    # wait for a reindex(). Here the monitor's deletion is done by hand on the collection.
+    from tests.store.conftest import FakeClock
+
+    clock = FakeClock()
+    store = make_store(mongo_client, database_name, clock=clock)
+    store.put(("agent",), "short", {"text": "fleeting memory"}, ttl=1)
+    store.put(("agent",), "kept", {"text": "lasting memory"}, ttl=60)
+    store.put(("agent",), "read", {"text": "refreshed memory"}, ttl=1)
+    coll = mongo_client[database_name][store.collection_name]
+    clock.advance(0.5)
+    assert store.get(("agent",), "read") is not None  # slides its TTL (in MongoDB only) to 1.5
+    clock.advance(0.8)  # t = 1.3: "short" has expired, "read" has not
+    coll.delete_many({"_id": "agent\x01short"})  # what MongoDB's TTL monitor does
+    assert "agent\x01short" in store.vector_index.item_ids()
+    assert store.sweep() == 0  # nothing left to delete in MongoDB...
+    # ...but the orphan vectors are gone, and "read" keeps its vectors.
+    assert store.vector_index.item_ids() == {"agent\x01kept", "agent\x01read"}
+    clock.advance(0.1)
+    assert store.sweep() == 0
+    assert store.vector_index.item_ids() == {"agent\x01kept", "agent\x01read"}
+    clock.advance(0.2)  # t = 1.6: "read" has expired now
+    assert store.sweep() == 1
+    assert store.vector_index.item_ids() == {"agent\x01kept"}
