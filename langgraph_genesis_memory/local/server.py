@@ -290,7 +290,11 @@ def _free_port(host: str) -> int:
 
 
 def _port_free(host: str, port: int) -> bool:
+    """Whether the server could listen on ``port``: probed with ``SO_REUSEADDR``, as the
+    server binds, so that sockets of a killed server still in TIME_WAIT/FIN_WAIT do not push a
+    restart onto another port (its clients would never find it again)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
