@@ -40,8 +40,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from pymongo import MongoClient
 
+from langgraph_genesis_memory._connection import client_options
 from langgraph_genesis_memory.checkpoint import GenesisSaver
-from langgraph_genesis_memory.connection import client_options
 
 TEXT = (
     "Thanks, that helps. Here is what I found about the booking: the flight leaves at 9:40, "

@@ -55,7 +55,7 @@ from langgraph_genesis_memory.index import (  # noqa: E402
     vector_id,
     vector_metadata,
 )
-from langgraph_genesis_memory.index.lexical import BM25Ranker, english_stemmer  # noqa: E402
+from langgraph_genesis_memory.index._lexical import BM25Ranker, english_stemmer  # noqa: E402
 
 try:
     STEMMER = english_stemmer()
@@ -514,7 +514,7 @@ def store_run(convs: list[Conversation], embeddings: CachedEmbeddings) -> None:
     from pymongo import MongoClient
 
     from langgraph_genesis_memory import GenesisStore, LocalServer
-    from langgraph_genesis_memory.connection import client_options
+    from langgraph_genesis_memory._connection import client_options
 
     tmp = tempfile.TemporaryDirectory(prefix="genesis-recall-")
     server = LocalServer(tmp.name)

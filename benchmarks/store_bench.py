@@ -43,9 +43,8 @@ from langgraph.store.base import GetOp, PutOp
 from pymongo import MongoClient, UpdateOne, monitoring
 
 from langgraph_genesis_memory import GenesisStore, LocalServer
-from langgraph_genesis_memory.connection import client_options
-from langgraph_genesis_memory.store import STORE_MIGRATIONS
-from langgraph_genesis_memory.store.store import TEXT_INDEX, TTL_INDEX
+from langgraph_genesis_memory._connection import client_options
+from langgraph_genesis_memory.store._store import STORE_MIGRATIONS, TEXT_INDEX, TTL_INDEX
 
 SEP = "\x01"
 NAMESPACES = 20

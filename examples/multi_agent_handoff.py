@@ -38,6 +38,7 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.store.base import PutOp
 from langgraph_swarm import create_swarm
+from scripted_model import ScriptedChatModel, tool_turn
 
 from langgraph_genesis_memory import GenesisStore
 from langgraph_genesis_memory.checkpoint import GenesisSaver
@@ -48,7 +49,6 @@ from langgraph_genesis_memory.tools import (
     create_search_memory_tool,
     list_handoffs,
 )
-from langgraph_genesis_memory.tools.scripted import ScriptedChatModel, tool_turn
 
 DEFAULT_DATA = Path(
     os.environ.get("LOCOMO_PATH", "/work/shared/data/locomo/locomo-dev.json")

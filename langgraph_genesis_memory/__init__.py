@@ -9,12 +9,20 @@ The public surface:
   receiving agent), :class:`SessionManager`, and memory tools
   (:func:`create_manage_memory_tool`, :func:`create_search_memory_tool`).
 * :class:`LocalServer`: the local MongoDB-compatible server of local mode.
+* :class:`MiniLMEmbeddings`: offline all-MiniLM-L6-v2 embeddings for the vector index.
 * :data:`DEFAULT_NAMESPACE_TTL`: the namespace TTL policies (minutes).
 * the errors of :mod:`langgraph_genesis_memory.errors`.
+
+Public subpackages give the rest: :mod:`~langgraph_genesis_memory.store`,
+:mod:`~langgraph_genesis_memory.checkpoint`, :mod:`~langgraph_genesis_memory.sessions`,
+:mod:`~langgraph_genesis_memory.tools`, :mod:`~langgraph_genesis_memory.index` (the derived
+indexes: Chroma), :mod:`~langgraph_genesis_memory.embeddings`,
+:mod:`~langgraph_genesis_memory.local`, :mod:`~langgraph_genesis_memory.tokens` and
+:mod:`~langgraph_genesis_memory.errors`. Modules whose name starts with ``_`` are internal.
 """
 
 from langgraph_genesis_memory.checkpoint import GenesisSaver
-from langgraph_genesis_memory.embeddings import HashEmbeddings, MiniLMEmbeddings
+from langgraph_genesis_memory.embeddings import MiniLMEmbeddings
 from langgraph_genesis_memory.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -31,7 +39,6 @@ from langgraph_genesis_memory.errors import (
     SessionNotFoundError,
     ValueTooLargeError,
 )
-from langgraph_genesis_memory.index import AsyncChromaIndex, ChromaIndex, reciprocal_rank_fusion
 from langgraph_genesis_memory.local import LocalServer, LocalServerStatus
 from langgraph_genesis_memory.sessions import SessionContext, SessionManager
 from langgraph_genesis_memory.store import DEFAULT_NAMESPACE_TTL, GenesisStore
@@ -52,11 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GenesisStore",
     "GenesisSaver",
-    "ChromaIndex",
-    "AsyncChromaIndex",
     "MiniLMEmbeddings",
-    "HashEmbeddings",
-    "reciprocal_rank_fusion",
     "SessionManager",
     "SessionContext",
     "create_handoff_tool",

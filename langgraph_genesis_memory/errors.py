@@ -72,7 +72,7 @@ class InvalidValueError(GenesisMemoryError, ValueError):
 
     The value domain (dicts with string keys, lists, strings, 64-bit integers, finite floats,
     booleans, ``None``; at most 64 levels deep) is defined in
-    :mod:`langgraph_genesis_memory.store.validation`. The message names where the offending
+    :mod:`langgraph_genesis_memory.store._validation`. The message names where the offending
     part is and what to store instead (e.g. a ``datetime`` as an ISO 8601 string).
     """
 

@@ -8,14 +8,19 @@ its own database, dropped afterwards.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
 from langgraph_genesis_memory import GenesisSaver, GenesisStore
-from langgraph_genesis_memory.connection import client_options
+
+# The examples' deterministic chat model (examples/scripted_model.py) serves the tests too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from langgraph_genesis_memory._connection import client_options
 from langgraph_genesis_memory.local import LocalServer
 
 

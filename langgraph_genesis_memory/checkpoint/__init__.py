@@ -1,5 +1,5 @@
 """``GenesisSaver``: a LangGraph checkpointer on MongoDB (sessions that resume anywhere)."""
 
-from langgraph_genesis_memory.checkpoint.saver import CHECKPOINT_MIGRATIONS, GenesisSaver
+from langgraph_genesis_memory.checkpoint._saver import GenesisSaver
 
-__all__ = ["GenesisSaver", "CHECKPOINT_MIGRATIONS"]
+__all__ = ["GenesisSaver"]

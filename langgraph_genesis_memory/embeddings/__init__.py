@@ -10,8 +10,8 @@ Both are LangChain :class:`~langchain_core.embeddings.Embeddings`, so they can b
 ``index={"embed": ..., "dims": ...}`` wherever LangGraph takes an embeddings object.
 """
 
-from langgraph_genesis_memory.embeddings.hashing import HashEmbeddings
-from langgraph_genesis_memory.embeddings.minilm import (
+from langgraph_genesis_memory.embeddings._hashing import HashEmbeddings
+from langgraph_genesis_memory.embeddings._minilm import (
     MINILM_DIMS,
     MINILM_MODEL_NAME,
     MiniLMEmbeddings,

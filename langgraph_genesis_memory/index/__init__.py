@@ -6,20 +6,20 @@
 - :func:`reciprocal_rank_fusion`: merges the vector and lexical rankings.
 """
 
-from langgraph_genesis_memory.index.chroma import (
+from langgraph_genesis_memory.index._chroma import (
     AsyncChromaIndex,
     ChromaIndex,
     create_chroma_client,
 )
-from langgraph_genesis_memory.index.config import (
+from langgraph_genesis_memory.index._config import (
     DEFAULT_HNSW,
     ChromaConfig,
     HNSWSettings,
     resolve_chroma_config,
 )
-from langgraph_genesis_memory.index.fusion import reciprocal_rank_fusion
-from langgraph_genesis_memory.index.lexical import BM25Ranker
-from langgraph_genesis_memory.index.requests import (
+from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
+from langgraph_genesis_memory.index._lexical import BM25Ranker
+from langgraph_genesis_memory.index._requests import (
     IndexHit,
     VectorRecord,
     best_per_item,

@@ -1,9 +1,5 @@
 """Local mode: the embedded MongoDB-compatible server under one data folder."""
 
-from langgraph_genesis_memory.local.server import (
-    LocalServer,
-    LocalServerStatus,
-    resolve_mongodb_uri,
-)
+from langgraph_genesis_memory.local._server import LocalServer, LocalServerStatus
 
-__all__ = ["LocalServer", "LocalServerStatus", "resolve_mongodb_uri"]
+__all__ = ["LocalServer", "LocalServerStatus"]

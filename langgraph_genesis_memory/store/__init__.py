@@ -1,6 +1,12 @@
-"""The LangGraph ``BaseStore`` on MongoDB and its building blocks."""
+"""The LangGraph ``BaseStore`` on MongoDB: :class:`GenesisStore`.
 
-from langgraph_genesis_memory.store.store import STORE_MIGRATIONS, GenesisStore
-from langgraph_genesis_memory.store.ttl import DEFAULT_NAMESPACE_TTL, TTLPolicy
+* :class:`GenesisStore`: the store (``compile(store=...)``).
+* :data:`DEFAULT_NAMESPACE_TTL`: TTL policies in minutes by first namespace label.
+* :class:`ReindexResult`: what :meth:`GenesisStore.reindex` did.
+"""
 
-__all__ = ["GenesisStore", "STORE_MIGRATIONS", "DEFAULT_NAMESPACE_TTL", "TTLPolicy"]
+from langgraph_genesis_memory.store._indexing import ReindexResult
+from langgraph_genesis_memory.store._store import GenesisStore
+from langgraph_genesis_memory.store._ttl import DEFAULT_NAMESPACE_TTL
+
+__all__ = ["GenesisStore", "DEFAULT_NAMESPACE_TTL", "ReindexResult"]

@@ -8,24 +8,24 @@
   templated from the run's configuration.
 """
 
-from langgraph_genesis_memory.tools.context import (
+from langgraph_genesis_memory.tools._context import (
     HandoffContextMiddleware,
     build_handoff_messages,
     handoff_pre_model_hook,
     handoff_prompt,
 )
-from langgraph_genesis_memory.tools.handoff import (
+from langgraph_genesis_memory.tools._handoff import (
     alist_handoffs,
     create_handoff_node,
     create_handoff_tool,
     list_handoffs,
 )
-from langgraph_genesis_memory.tools.memory import (
+from langgraph_genesis_memory.tools._memory import (
     NamespaceTemplate,
     create_manage_memory_tool,
     create_search_memory_tool,
 )
-from langgraph_genesis_memory.tools.records import (
+from langgraph_genesis_memory.tools._records import (
     HandoffContext,
     HandoffRecord,
     find_handoff,

@@ -11,8 +11,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.types import ERROR
 from pymongo import AsyncMongoClient, MongoClient, monitoring
 
+from langgraph_genesis_memory._connection import client_options
 from langgraph_genesis_memory.checkpoint import GenesisSaver
-from langgraph_genesis_memory.connection import client_options
 from langgraph_genesis_memory.errors import (
     ConfigurationError,
     DatabaseUnavailableError,

@@ -20,7 +20,7 @@ from langgraph.checkpoint.serde.types import ERROR, INTERRUPT, RESUME
 from pymongo import MongoClient
 
 from langgraph_genesis_memory import GenesisSaver
-from langgraph_genesis_memory.checkpoint.documents import SEP
+from langgraph_genesis_memory.checkpoint._documents import SEP
 
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 """The task id LangGraph gives writes made outside a task (update_state, resume): its

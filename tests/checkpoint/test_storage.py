@@ -232,7 +232,7 @@ def test_setup_gives_older_checkpoints_their_filter_terms(saver) -> None:
     # so list(filter=...) keeps finding them.
     from langgraph.checkpoint.base import empty_checkpoint
 
-    from langgraph_genesis_memory.migrations import MIGRATIONS_COLLECTION
+    from langgraph_genesis_memory._migrations import MIGRATIONS_COLLECTION
 
     config = {"configurable": {"thread_id": "old", "checkpoint_ns": ""}}
     saver.put(config, empty_checkpoint(), {"source": "input", "user": {"id": 7}}, {})

@@ -51,7 +51,7 @@ from pymongo import AsyncMongoClient, MongoClient
 
 import langgraph_genesis_memory as genesis
 from langgraph_genesis_memory import GenesisSaver, GenesisStore
-from langgraph_genesis_memory.connection import client_options
+from langgraph_genesis_memory._connection import client_options
 from langgraph_genesis_memory.errors import DatabaseUnavailableError
 from langgraph_genesis_memory.local import LocalServer
 from langgraph_genesis_memory.sessions import SessionManager

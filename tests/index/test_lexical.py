@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from langgraph_genesis_memory.index.lexical import BM25Ranker, english_stemmer, tokenize
+from langgraph_genesis_memory.index._lexical import BM25Ranker, english_stemmer, tokenize
 
 
 def test_tokenize() -> None:

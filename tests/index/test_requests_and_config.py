@@ -14,7 +14,7 @@ from langgraph_genesis_memory.index import (
     vector_id,
     vector_metadata,
 )
-from langgraph_genesis_memory.index.requests import chunked, parse_query_result
+from langgraph_genesis_memory.index._requests import chunked, parse_query_result
 
 
 def test_vector_id_and_metadata() -> None:
@@ -107,7 +107,7 @@ def test_config_errors() -> None:
 
 
 def test_probe_plan() -> None:
-    from langgraph_genesis_memory.index.requests import filter_probe, probe_size
+    from langgraph_genesis_memory.index._requests import filter_probe, probe_size
 
     assert probe_size(10, (), None, None) is None
     assert probe_size(10, ("a",), ["x"], None) is None

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from langgraph_genesis_memory import DatabaseUnavailableError, GenesisStore, LocalServer
+from langgraph_genesis_memory._config import mask_uri
 from langgraph_genesis_memory.cli.main import main
-from langgraph_genesis_memory.config import mask_uri
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from langgraph_genesis_memory import (
     InvalidValueError,
     ValueTooLargeError,
 )
-from langgraph_genesis_memory.store.validation import MAX_DOCUMENT_BYTES
+from langgraph_genesis_memory.store._validation import MAX_DOCUMENT_BYTES
 
 
 def _snapshot(store: GenesisStore) -> list:

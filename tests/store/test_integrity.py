@@ -25,8 +25,8 @@ from langgraph_genesis_memory import (
     InvalidValueError,
     PartialWriteError,
 )
-from langgraph_genesis_memory.connection import open_sync
-from langgraph_genesis_memory.store.validation import MAX_VALUE_DEPTH
+from langgraph_genesis_memory._connection import open_sync
+from langgraph_genesis_memory.store._validation import MAX_VALUE_DEPTH
 
 
 def _dump(store: GenesisStore) -> list[dict]:
@@ -124,7 +124,10 @@ def test_deep_nesting_is_a_value_error_not_a_recursion_error(seeded: GenesisStor
             lambda s: s.search(("agent",), filter={"a": {"$in": [re.compile("x")]}}),
             InvalidFilterError,
         ),  # fmt: skip
-        (lambda s: s.search(("agent",), filter={"a": float("nan")}), InvalidFilterError),
+        (
+            lambda s: s.search(("agent",), filter={"a": {"$in": [float("nan")]}}),
+            InvalidFilterError,
+        ),  # fmt: skip
         (lambda s: s.put(("agent",), "k", {"v": uuid.uuid4()}), InvalidValueError),
         (lambda s: s.put(("agent",), "k", {"v": 1}, ttl=float("nan")), InvalidArgumentError),
         (lambda s: s.put(("agent",), "k", {"v": 1}, ttl=10**400), InvalidArgumentError),

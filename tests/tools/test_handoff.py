@@ -9,6 +9,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import create_react_agent
 from langgraph_swarm import create_swarm
+from scripted_model import ScriptedChatModel, tool_turn
 
 from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.sessions import SessionManager
@@ -24,7 +25,6 @@ from langgraph_genesis_memory.tools import (
     handoff_prompt,
     list_handoffs,
 )
-from langgraph_genesis_memory.tools.scripted import ScriptedChatModel, tool_turn
 
 HANDOFF_ARGS = {
     "reason": "The user asks about an earlier conversation.",

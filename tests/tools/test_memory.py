@@ -11,15 +11,15 @@ from langchain_core.messages import HumanMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
+from scripted_model import ScriptedChatModel, tool_turn
 
 from langgraph_genesis_memory.errors import ConfigurationError
-from langgraph_genesis_memory.store.documents import item_id
+from langgraph_genesis_memory.store._documents import item_id
 from langgraph_genesis_memory.tools import (
     NamespaceTemplate,
     create_manage_memory_tool,
     create_search_memory_tool,
 )
-from langgraph_genesis_memory.tools.scripted import ScriptedChatModel, tool_turn
 
 
 def _agent(store, turns, namespace=("agent", "{agent_id}"), **kwargs):

@@ -8,26 +8,23 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
 from langgraph_swarm import create_swarm
+from scripted_model import ScriptedChatModel
 
-from langgraph_genesis_memory.sessions import (
-    SessionExistsError,
-    SessionManager,
-    SessionNotFoundError,
-    short_term_namespace,
-)
-from langgraph_genesis_memory.store.documents import item_id
+from langgraph_genesis_memory.errors import SessionExistsError, SessionNotFoundError
+from langgraph_genesis_memory.sessions import SessionManager, short_term_namespace
+from langgraph_genesis_memory.store._documents import item_id
 from langgraph_genesis_memory.tokens import count_message_tokens
 from langgraph_genesis_memory.tools import (
     HandoffContextMiddleware,
     create_handoff_tool,
     list_handoffs,
 )
-from langgraph_genesis_memory.tools.scripted import ScriptedChatModel
 
 
 def test_session_lifecycle(store, saver) -> None:
@@ -114,7 +111,7 @@ def _app(store, saver, qa_turns):
 
 
 def _handoff_turn():
-    from langgraph_genesis_memory.tools.scripted import tool_turn
+    from scripted_model import tool_turn
 
     return tool_turn(("transfer_to_qa", {"reason": "date question", "critical_facts": ["7 May"]}))
 
@@ -144,7 +141,7 @@ CHILD = textwrap.dedent(
     from langgraph_genesis_memory.checkpoint import GenesisSaver
     from langgraph_genesis_memory.sessions import SessionManager
     from langgraph_genesis_memory.tools import HandoffContextMiddleware, create_handoff_tool
-    from langgraph_genesis_memory.tools.scripted import ScriptedChatModel, tool_turn
+    from scripted_model import ScriptedChatModel, tool_turn
 
     def die(messages):
         print("qa started; the process dies now", flush=True)
@@ -173,7 +170,13 @@ CHILD = textwrap.dedent(
 def test_resume_in_a_new_process_after_a_crash_mid_session(
     store, saver, mongodb_uri, database_name
 ) -> None:
-    env = {**os.environ, "CHILD_URI": mongodb_uri, "CHILD_DB": database_name}
+    examples = str(Path(__file__).resolve().parents[2] / "examples")  # scripted_model
+    env = {
+        **os.environ,
+        "CHILD_URI": mongodb_uri,
+        "CHILD_DB": database_name,
+        "PYTHONPATH": os.pathsep.join(filter(None, [examples, os.environ.get("PYTHONPATH")])),
+    }
     child = subprocess.run(
         [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120
     )

@@ -1,0 +1,73 @@
+"""Versioned, idempotent schema setup shared by the store and the saver.
+
+Each component keeps an ordered list of migrations; the version applied so far is recorded in
+the ``genesis_migrations`` collection under a key such as ``"store:store"``. A migration is a
+list of pymongo ``IndexModel`` or a :class:`Migration` (indexes and a data backfill).
+:func:`plan_setup` applies only the migrations that are newer than the recorded version, so
+calling ``setup()`` again is cheap and safe. Creating an index that already exists with the
+same definition is a no-op in MongoDB, and backfills are idempotent, so a setup interrupted
+half-way is completed by the next call (the version is recorded only after a migration is
+complete).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from langgraph_genesis_memory._mongo import CreateIndexes, Find, Plan, UpdateOne
+
+MIGRATIONS_COLLECTION = "genesis_migrations"
+"""Collection recording the schema version of each component."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema version: indexes to create, then an idempotent data backfill.
+
+    Attributes:
+        indexes: ``IndexModel`` list created first.
+        backfill: Given the component's context (e.g. the saver's schema), returns a plan that
+            brings documents written by earlier versions up to this one (run after the
+            indexes; must be safe to run again).
+    """
+
+    indexes: Sequence[Any] = field(default_factory=tuple)
+    backfill: Callable[[Any], Plan[Any]] | None = None
+
+
+def plan_setup(
+    component: str,
+    migrations: Sequence[Sequence[Any] | Migration],
+    collection: str | None = None,
+    context: Any = None,
+) -> Plan[int]:
+    """Apply the migrations newer than the recorded version of ``component``.
+
+    Args:
+        component: The key recorded in :data:`MIGRATIONS_COLLECTION`, e.g. ``"store:store"``.
+        migrations: For each version 1..N, the ``IndexModel`` list or :class:`Migration`.
+        collection: The collection the indexes belong to (default: the target's collection).
+        context: Passed to each migration's ``backfill``.
+
+    Returns:
+        A plan whose value is the schema version after setup (``len(migrations)``).
+    """
+    found = yield Find({"_id": component}, collection=MIGRATIONS_COLLECTION)
+    current = int(found[0].get("version", 0)) if found else 0
+    for version in range(current + 1, len(migrations) + 1):
+        step = migrations[version - 1]
+        migration = step if isinstance(step, Migration) else Migration(tuple(step))
+        if migration.indexes:
+            yield CreateIndexes(tuple(migration.indexes), collection=collection)
+        if migration.backfill is not None:
+            yield from migration.backfill(context)
+        yield UpdateOne(
+            {"_id": component},
+            {"$set": {"version": version}, "$setOnInsert": {"created_at": datetime.now(UTC)}},
+            upsert=True,
+            collection=MIGRATIONS_COLLECTION,
+        )
+    return max(current, len(migrations))

@@ -1,0 +1,409 @@
+"""MongoDB requests as data, and the thin sync and async layers that execute them.
+
+The store and the saver describe their work as generators ("sans-I/O"): they ``yield`` a
+request (:class:`Find`, :class:`BulkWrite`...) and receive its result, so their logic is written
+once. :func:`run_sync` executes the requests with pymongo's ``MongoClient``; :func:`run_async`
+with pymongo's native ``AsyncMongoClient`` (no threads), running the members of a
+:class:`Parallel` request concurrently. Both translate connection failures and timeouts into
+:class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
+
+Timeouts: a plan runs with a budget of ``timeout_ms`` milliseconds for its MongoDB requests
+(pymongo's client-side operation timeout, ``pymongo.timeout``). Time spent in side requests
+(the embedding model, the vector index) does not count against it, so a call that meets a
+hung MongoDB ends within ``timeout_ms`` plus the time of its side requests. Long maintenance
+plans (``reindex``, ``sweep``) give each request its own ``timeout_ms`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pymongo
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
+
+from langgraph_genesis_memory._connection import describe_client
+from langgraph_genesis_memory.errors import ConfigurationError, DatabaseUnavailableError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Request:
+    """Base of every request; a request's ``collection`` (if any) overrides the default."""
+
+
+@dataclass(frozen=True)
+class Find(Request):
+    """``find`` returning a list of documents."""
+
+    filter: Mapping[str, Any]
+    projection: Mapping[str, Any] | None = None
+    sort: Sequence[tuple[str, Any]] | None = None
+    skip: int = 0
+    limit: int = 0
+    collection: str | None = None
+    batch_size: int = 0
+    """Documents per reply (0: the server's default); a large value saves ``getMore`` trips."""
+
+
+@dataclass(frozen=True)
+class Aggregate(Request):
+    """``aggregate`` returning a list of documents."""
+
+    pipeline: Sequence[Mapping[str, Any]]
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkWrite(Request):
+    """``bulk_write`` of pymongo write models in one round trip; returns ``BulkWriteResult``.
+
+    With ``report_errors``, a ``BulkWriteError`` (the server refused some writes) is returned
+    to the plan as :class:`Failed` instead of raised, so the plan can say which writes applied.
+    """
+
+    requests: Sequence[Any]
+    ordered: bool = False
+    collection: str | None = None
+    report_errors: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteMany(Request):
+    """``delete_many``; returns the number of documents deleted."""
+
+    filter: Mapping[str, Any]
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateOne(Request):
+    """``update_one``; returns ``UpdateResult``."""
+
+    filter: Mapping[str, Any]
+    update: Mapping[str, Any]
+    upsert: bool = False
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateIndexes(Request):
+    """``create_indexes`` (idempotent for identical definitions); returns index names."""
+
+    indexes: Sequence[Any]
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class Count(Request):
+    """``count_documents``; returns an ``int``."""
+
+    filter: Mapping[str, Any]
+    collection: str | None = None
+
+
+class SideRequest(Request):
+    """A request served by something other than MongoDB (an embedding model, a vector index).
+
+    Subclasses implement :meth:`execute` and :meth:`aexecute`; they find what they need on the
+    :class:`Target` (``target.extras``). When ``tolerate`` is true, a failure does not raise: the
+    plan receives a :class:`Failed` result and decides (e.g. marks items for repair).
+    """
+
+    tolerate: bool = False
+
+    def execute(self, target: Target) -> Any:
+        """Run with sync clients."""
+        raise NotImplementedError
+
+    async def aexecute(self, target: Target) -> Any:
+        """Run with async clients."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The result of a tolerated :class:`SideRequest` that raised ``error``."""
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class Parallel(Request):
+    """Several independent requests; the result is the list of their results, in order."""
+
+    requests: Sequence[Request] = field(default_factory=tuple)
+
+
+Plan = Generator[Request, Any, T]
+"""A generator that yields requests, receives their results and returns a value."""
+
+
+class Target:
+    """Where requests run: a database (sync or async) and the default collection name.
+
+    Args:
+        database: A pymongo ``Database`` or ``AsyncDatabase``.
+        collection: Name of the default collection.
+        describe: Returns a printable name of the deployment (password masked) for errors.
+        timeout_ms: The MongoDB time budget in milliseconds (see the module docstring);
+            ``None``: only the client's own timeouts apply.
+        extras: What side requests need (e.g. ``{"vectors": ..., "embeddings": ...}``).
+        per_request: Give each request the whole budget instead of sharing one budget across
+            the plan (long maintenance plans).
+    """
+
+    def __init__(
+        self,
+        database: Any,
+        collection: str,
+        describe: Callable[[], str],
+        timeout_ms: int | None = None,
+        extras: Mapping[str, Any] | None = None,
+        per_request: bool = False,
+    ) -> None:
+        self.database = database
+        self.extras = dict(extras or {})
+        self.collection = collection
+        self.describe = describe
+        self.timeout_ms = timeout_ms
+        self.per_request = per_request
+
+    def coll(self, name: str | None) -> Any:
+        """The collection ``name``, or the default one."""
+        return self.database[name or self.collection]
+
+    def unavailable(self, exc: Exception) -> DatabaseUnavailableError:
+        """The error to raise when MongoDB did not answer (``exc`` is pymongo's)."""
+        within = f" within {self.timeout_ms} ms" if self.timeout_ms else ""
+        return DatabaseUnavailableError(
+            f"MongoDB at {self.describe()} did not answer{within}: {exc}. Check that the "
+            "deployment is running and reachable, or unset MONGODB_URI to use local mode."
+        )
+
+
+class PlanRunner:
+    """Runs plans on a component's sync client or its async client (store and saver base).
+
+    Subclasses set ``client``, ``async_client``, ``database`` and ``_timeout_ms``, and define
+    :meth:`_default_collection`, :meth:`_extras` and the two messages naming their APIs.
+    """
+
+    client: Any
+    async_client: Any
+    database: str
+    _timeout_ms: int | None
+    _no_sync_client = "This component has no sync MongoClient."
+    _no_async_client = "This component has no AsyncMongoClient."
+
+    def _default_collection(self) -> str:
+        raise NotImplementedError
+
+    def _extras(self, is_async: bool) -> Mapping[str, Any]:
+        return {}
+
+    def _make_target(self, client: Any, is_async: bool, per_request: bool = False) -> Target:
+        if client is None:
+            raise ConfigurationError(self._no_async_client if is_async else self._no_sync_client)
+        return Target(
+            client[self.database],
+            self._default_collection(),
+            lambda: describe_client(client),
+            self._timeout_ms,
+            self._extras(is_async),
+            per_request,
+        )
+
+    def _run(self, plan: Plan[T], *, per_request: bool = False) -> T:
+        return run_sync(self._make_target(self.client, False, per_request), plan)
+
+    async def _arun(self, plan: Plan[T], *, per_request: bool = False) -> T:
+        return await run_async(self._make_target(self.async_client, True, per_request), plan)
+
+
+def _text_index_missing(exc: OperationFailure) -> ConfigurationError | None:
+    if "text index" in str(exc).lower():
+        return ConfigurationError(
+            "Text search needs the store's indexes: call store.setup() (or await "
+            "store.asetup()) once after creating the store."
+        )
+    return None
+
+
+def _execute_sync(target: Target, req: Request) -> Any:
+    if isinstance(req, Parallel):
+        return [_execute_sync(target, r) for r in req.requests]
+    if isinstance(req, SideRequest):
+        try:
+            return req.execute(target)
+        except Exception as exc:
+            if not req.tolerate:
+                raise
+            return Failed(exc)
+    coll = target.coll(getattr(req, "collection", None))
+    if isinstance(req, Find):
+        cursor = coll.find(
+            req.filter, req.projection, skip=req.skip, limit=req.limit, batch_size=req.batch_size
+        )
+        if req.sort:
+            cursor = cursor.sort(list(req.sort))
+        return list(cursor)
+    if isinstance(req, Aggregate):
+        return list(coll.aggregate(list(req.pipeline)))
+    if isinstance(req, BulkWrite):
+        try:
+            return coll.bulk_write(list(req.requests), ordered=req.ordered)
+        except BulkWriteError as exc:
+            if not req.report_errors or exc.timeout:
+                raise
+            return Failed(exc)
+    if isinstance(req, DeleteMany):
+        return coll.delete_many(req.filter).deleted_count
+    if isinstance(req, Count):
+        return coll.count_documents(req.filter)
+    if isinstance(req, UpdateOne):
+        return coll.update_one(req.filter, req.update, upsert=req.upsert)
+    if isinstance(req, CreateIndexes):
+        return coll.create_indexes(list(req.indexes))
+    raise TypeError(f"Unknown request {req!r}")
+
+
+async def _execute_async(target: Target, req: Request) -> Any:
+    if isinstance(req, Parallel):
+        return list(await asyncio.gather(*(_execute_async(target, r) for r in req.requests)))
+    if isinstance(req, SideRequest):
+        try:
+            return await req.aexecute(target)
+        except Exception as exc:
+            if not req.tolerate:
+                raise
+            return Failed(exc)
+    coll = target.coll(getattr(req, "collection", None))
+    if isinstance(req, Find):
+        cursor = coll.find(
+            req.filter, req.projection, skip=req.skip, limit=req.limit, batch_size=req.batch_size
+        )
+        if req.sort:
+            cursor = cursor.sort(list(req.sort))
+        return await cursor.to_list()
+    if isinstance(req, Aggregate):
+        cursor = await coll.aggregate(list(req.pipeline))
+        return await cursor.to_list()
+    if isinstance(req, BulkWrite):
+        try:
+            return await coll.bulk_write(list(req.requests), ordered=req.ordered)
+        except BulkWriteError as exc:
+            if not req.report_errors or exc.timeout:
+                raise
+            return Failed(exc)
+    if isinstance(req, DeleteMany):
+        return (await coll.delete_many(req.filter)).deleted_count
+    if isinstance(req, Count):
+        return await coll.count_documents(req.filter)
+    if isinstance(req, UpdateOne):
+        return await coll.update_one(req.filter, req.update, upsert=req.upsert)
+    if isinstance(req, CreateIndexes):
+        return await coll.create_indexes(list(req.indexes))
+    raise TypeError(f"Unknown request {req!r}")
+
+
+def _failure(target: Target, exc: PyMongoError) -> Exception:
+    """The error to raise for a pymongo failure: ours where we can say more, else ``exc``."""
+    if isinstance(exc, ConnectionFailure) or exc.timeout:
+        return target.unavailable(exc)
+    if isinstance(exc, OperationFailure):
+        return _text_index_missing(exc) or exc
+    return exc
+
+
+def advance(plan: Generator[Any, Any, Any], result: Any, first: bool) -> tuple[bool, Any]:
+    """Send ``result`` into ``plan``; ``(True, value)`` once it returns, else the next request.
+
+    Only the plan's own ``StopIteration`` ends it: one raised while executing a request (say,
+    by a user's embedding function) propagates as an error.
+    """
+    try:
+        return False, next(plan) if first else plan.send(result)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def _touches_mongodb(request: Request) -> bool:
+    if isinstance(request, SideRequest):
+        return False
+    if isinstance(request, Parallel):
+        return any(_touches_mongodb(r) for r in request.requests)
+    return True
+
+
+class _Budget:
+    """The MongoDB time budget of one plan run (see the module docstring)."""
+
+    def __init__(self, target: Target) -> None:
+        self.total = None if target.timeout_ms is None else target.timeout_ms / 1000.0
+        self.per_request = target.per_request
+        self.spent = 0.0
+
+    def remaining(self, request: Request) -> float | None:
+        """Seconds the next request may take; ``None``: no limit (side requests only)."""
+        if self.total is None or not _touches_mongodb(request):
+            return None
+        if self.per_request:
+            return self.total
+        # pymongo.timeout(0) would mean "no timeout": keep a tiny positive remainder.
+        return max(self.total - self.spent, 0.001)
+
+    def charge(self, request: Request, started: float) -> None:
+        """Count the time of a MongoDB request against the budget."""
+        if _touches_mongodb(request):
+            self.spent += time.monotonic() - started
+
+
+def run_sync(target: Target, plan: Plan[T]) -> T:
+    """Drive ``plan`` to completion with a sync pymongo database.
+
+    Raises:
+        DatabaseUnavailableError: If MongoDB cannot be reached, or does not answer within the
+            time budget (``target.timeout_ms``).
+        ConfigurationError: If text search runs before ``setup()`` created the text index.
+    """
+    budget = _Budget(target)
+    done, request = advance(plan, None, True)
+    while not done:
+        started = time.monotonic()
+        try:
+            with pymongo.timeout(budget.remaining(request)):
+                result = _execute_sync(target, request)
+        except PyMongoError as exc:
+            plan.close()
+            mapped = _failure(target, exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        budget.charge(request, started)
+        done, request = advance(plan, result, False)
+    return request
+
+
+async def run_async(target: Target, plan: Plan[T]) -> T:
+    """Drive ``plan`` to completion with pymongo's ``AsyncMongoClient`` (same errors as sync)."""
+    budget = _Budget(target)
+    done, request = advance(plan, None, True)
+    while not done:
+        started = time.monotonic()
+        try:
+            with pymongo.timeout(budget.remaining(request)):
+                result = await _execute_async(target, request)
+        except PyMongoError as exc:
+            plan.close()
+            mapped = _failure(target, exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        budget.charge(request, started)
+        done, request = advance(plan, result, False)
+    return request

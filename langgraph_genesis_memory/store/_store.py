@@ -1,0 +1,802 @@
+"""``GenesisStore``: LangGraph's ``BaseStore`` on MongoDB."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import re
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal
+
+from langgraph.store.base import (
+    NOT_PROVIDED,
+    BaseStore,
+    IndexConfig,
+    Item,
+    NamespacePath,
+    NotProvided,
+    Op,
+    Result,
+    SearchItem,
+    TTLConfig,
+    ensure_embeddings,
+)
+from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
+
+from langgraph_genesis_memory._config import data_dir_from_env, database_from_env
+from langgraph_genesis_memory._connection import open_async, open_sync
+from langgraph_genesis_memory._migrations import plan_setup
+from langgraph_genesis_memory._mongo import CreateIndexes, Plan, PlanRunner
+from langgraph_genesis_memory.errors import ConfigurationError
+from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
+from langgraph_genesis_memory.store._calls import (
+    delete_op,
+    get_op,
+    list_namespaces_op,
+    put_op,
+    search_op,
+)
+from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
+from langgraph_genesis_memory.store._plan import StoreSchema, plan_batch, plan_sweep
+from langgraph_genesis_memory.store._search import SearchMode, SearchSettings
+from langgraph_genesis_memory.store._ttl import TTLPolicy
+
+logger = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def _progress_bar(show: bool | None) -> Iterator[Any]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=0, desc="reindex", unit="item", disable=show is False, delay=0 if show else 2)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _chroma_args(
+    chroma: Mapping[str, Any] | None,
+    data_dir: str | PathLike[str] | None,
+    database: str,
+    collection: str,
+) -> dict[str, Any]:
+    """Where the vector index lives: explicit args, then env, then ``<data_dir>/chroma``."""
+    args = dict(chroma or {})
+    if not any(args.get(k) for k in ("host", "path", "in_memory")) and not (
+        os.environ.get("CHROMA_HOST") or os.environ.get("GENESIS_CHROMA_PATH")
+    ):
+        base = Path(data_dir).expanduser() if data_dir else data_dir_from_env()
+        args["path"] = str(base / "chroma")
+    args.setdefault("collection", _chroma_name(f"{database}-{collection}"))
+    return args
+
+
+def _chroma_name(name: str) -> str:
+    """A valid Chroma collection name: 3-512 of ``[A-Za-z0-9._-]``, alphanumeric at both ends."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", name).strip("._-") or "genesis"
+    return (cleaned + "-idx" if len(cleaned) < 3 else cleaned)[:512]
+
+
+def _index_config(index: IndexConfig | None) -> tuple[IndexConfig | None, Any]:
+    """Validate LangGraph's ``IndexConfig``; return it (``fields`` defaulted) and the model."""
+    if index is None:
+        return None, None
+    if not isinstance(index, Mapping) or "embed" not in index:
+        raise ConfigurationError(
+            "index must be LangGraph's IndexConfig, e.g. {'dims': 384, 'embed': "
+            "MiniLMEmbeddings(), 'fields': ['text']}."
+        )
+    dims = index.get("dims")
+    if isinstance(dims, bool) or not isinstance(dims, int) or dims <= 0:
+        raise ConfigurationError(f"index['dims'] must be a positive integer; got {dims!r}.")
+    fields = index.get("fields") or ["$"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) and f for f in fields):
+        raise ConfigurationError(f"index['fields'] must be a list of JSON paths; got {fields!r}.")
+    config: IndexConfig = {**index, "fields": list(fields)}
+    return config, ensure_embeddings(index["embed"])
+
+
+STORE_MIGRATIONS: list[list[IndexModel]] = [
+    [
+        IndexModel([("ns_key", ASCENDING)], name="ns_key"),
+    ],
+]
+"""Index sets by schema version (see :mod:`langgraph_genesis_memory._migrations`)."""
+
+TTL_INDEX = IndexModel([("expires_at", ASCENDING)], name="ttl_expires_at", expireAfterSeconds=0)
+"""MongoDB's TTL index: its monitor deletes items once ``expires_at`` has passed."""
+
+TEXT_INDEX = IndexModel(
+    [("search_text", TEXT)],
+    name="search_text",
+    default_language="english",
+    language_override="search_language",
+)
+"""MongoDB's text index, used only with ``lexical="text_index"``."""
+
+
+class GenesisStore(PlanRunner, BaseStore):
+    """LangGraph's ``BaseStore`` on MongoDB: namespaced JSON memories shared by agents.
+
+    Pass it to ``StateGraph.compile(store=...)`` or ``@entrypoint(store=...)``; nodes reach it via
+    ``get_store()``, ``Runtime.store`` or ``InjectedStore`` tools. ``batch`` runs on pymongo's
+    ``MongoClient`` and ``abatch`` on its native ``AsyncMongoClient``; both run the same logic
+    (:mod:`langgraph_genesis_memory.store._plan`) and follow the semantics of LangGraph's reference
+    ``InMemoryStore``. Each item is one MongoDB document (see
+    :mod:`langgraph_genesis_memory.store._documents`).
+
+    The constructor does no I/O. Use :meth:`from_conn_string` / :meth:`afrom_conn_string` to
+    open (and later close) the clients, and call :meth:`setup` once to create the indexes.
+
+    Args:
+        client: A pymongo ``MongoClient`` for the sync API (``get``, ``put``, ``batch``...).
+        async_client: A pymongo ``AsyncMongoClient`` for the async API (``aget``, ``abatch``...).
+        database: Database name. Default: ``GENESIS_MONGODB_DATABASE`` or ``"genesis_memory"``.
+        collection: Collection holding the items. Default ``"store"``.
+        ttl: LangGraph's ``TTLConfig``: ``default_ttl`` (minutes) for items outside the namespace
+            policies, ``refresh_on_read`` (default ``True``), ``sweep_interval_minutes``.
+        namespace_ttl: TTL in minutes by first namespace label, merged over the defaults
+            ``{"agent": 43200 (30 days), "business": 259200 (180 days), "system": None (never),
+            "short_term": 1440 (24 hours)}``.
+        timeout_ms: How long, in milliseconds, one call may wait on MongoDB in all (pymongo's
+            client-side operation timeout): a call that meets a hung or unreachable server
+            raises :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError` after
+            about this long. Maintenance calls (``reindex``, ``sweep``) give it to each of their
+            requests. ``None``: only the clients' own timeouts apply.
+        clock: Returns the current UTC time for TTL decisions (default: the system clock);
+            for tests and simulations. ``updated_at`` always comes from the MongoDB server.
+        index: LangGraph's ``IndexConfig`` (``dims``, ``embed``, ``fields``, default ``["$"]``)
+            for semantic search; ``embed`` is a LangChain ``Embeddings``, a sync or async
+            function, or a ``"provider:model"`` string (resolved by LangGraph). Needs a vector
+            index.
+        vector_index: The Chroma index for the sync API
+            (:class:`~langgraph_genesis_memory.index.ChromaIndex`).
+        async_vector_index: The Chroma index for the async API (default: derived from
+            ``vector_index``; embedded Chroma then runs in worker threads).
+        search_mode: How ``search(..., query=...)`` ranks with a vector index: ``"hybrid"``
+            (meaning and words fused by reciprocal rank fusion; default), ``"vector"`` or
+            ``"lexical"``. Without a vector index, ranking is by words.
+        lexical: The words side: ``"bm25"`` (Okapi BM25 with stemming over the indexed fields
+            of the items under the prefix; default) or ``"text_index"`` (MongoDB's ``$text``
+            index; created by ``setup()``).
+        rrf_k: The reciprocal-rank-fusion constant (default 20, which ranked LoCoMo evidence
+            better than the paper's 60; see ``docs/retrieval.md``).
+        ttl_index: Whether ``setup()`` creates MongoDB's TTL index on ``expires_at`` so the
+            server deletes expired items by itself (default ``True``; local mode turns it off
+            and relies on :meth:`sweep`). Expired items are never returned either way.
+
+    Raises:
+        ConfigurationError: If neither client is given, a TTL is not a positive number, or the
+            index configuration is incomplete.
+
+    Example:
+        >>> from langgraph_genesis_memory import GenesisStore
+        >>> with GenesisStore.from_conn_string() as store:  # doctest: +SKIP
+        ...     store.setup()
+        ...     store.put(("agent", "qa"), "greeting", {"text": "Say hello first."})
+        ...     store.get(("agent", "qa"), "greeting").value
+        {'text': 'Say hello first.'}
+    """
+
+    supports_ttl: bool = True
+
+    def __init__(
+        self,
+        *,
+        client: MongoClient | None = None,
+        async_client: AsyncMongoClient | None = None,
+        database: str | None = None,
+        collection: str = "store",
+        ttl: TTLConfig | None = None,
+        namespace_ttl: Mapping[str, float | None] | None = None,
+        timeout_ms: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+        index: IndexConfig | None = None,
+        vector_index: ChromaIndex | None = None,
+        async_vector_index: AsyncChromaIndex | None = None,
+        search_mode: SearchMode = "hybrid",
+        lexical: Literal["bm25", "text_index"] = "bm25",
+        rrf_k: float = 20.0,
+        ttl_index: bool = True,
+    ) -> None:
+        if client is None and async_client is None:
+            raise ConfigurationError(
+                "GenesisStore needs client= (pymongo MongoClient), async_client= "
+                "(pymongo AsyncMongoClient) or both; or use GenesisStore.from_conn_string()."
+            )
+        if not isinstance(collection, str) or not collection or "$" in collection:
+            raise ConfigurationError(f"Invalid collection name {collection!r}.")
+        self.client = client
+        self.async_client = async_client
+        self.database = database or database_from_env()
+        self.collection_name = collection
+        self.ttl_policy = TTLPolicy(ttl, namespace_ttl)
+        self.ttl_config = ttl
+        self.index_config, self.embeddings = _index_config(index)
+        if self.index_config is not None and vector_index is None and async_vector_index is None:
+            raise ConfigurationError(
+                "index= needs a vector index: pass vector_index=ChromaIndex.from_config(...) "
+                "(and/or async_vector_index=), or use GenesisStore.from_conn_string(index=...)."
+            )
+        if vector_index is not None and async_vector_index is None:
+            async_vector_index = AsyncChromaIndex(
+                collection=vector_index.collection, client=vector_index.client
+            )
+            # One core object for both APIs, so a rebuild through either is seen by both.
+            async_vector_index._sync = vector_index
+        self.vector_index = vector_index
+        self.async_vector_index = async_vector_index
+        if search_mode not in ("hybrid", "vector", "lexical"):
+            raise ConfigurationError(
+                f"search_mode must be hybrid, vector or lexical; got {search_mode!r}."
+            )
+        if lexical not in ("bm25", "text_index"):
+            raise ConfigurationError(f"lexical must be 'bm25' or 'text_index'; got {lexical!r}.")
+        self._schema = StoreSchema(
+            ttl=self.ttl_policy,
+            vector_fields=None if self.index_config is None else self.index_config["fields"],
+            search=SearchSettings(mode=search_mode, lexical=lexical, rrf_k=float(rrf_k)),
+        )
+        self._timeout_ms = timeout_ms
+        self.ttl_index = ttl_index
+        self._clock = clock or _utcnow
+        self._sweeper: threading.Thread | None = None
+        self._sweeper_done: concurrent.futures.Future[None] | None = None
+        self._sweeper_stop = threading.Event()
+        self._async_sweeper: asyncio.Task[None] | None = None
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    @contextmanager
+    def from_conn_string(
+        cls,
+        conn_string: str | None = None,
+        *,
+        database: str | None = None,
+        collection: str = "store",
+        ttl: TTLConfig | None = None,
+        namespace_ttl: Mapping[str, float | None] | None = None,
+        index: IndexConfig | None = None,
+        chroma: Mapping[str, Any] | None = None,
+        search_mode: SearchMode = "hybrid",
+        lexical: Literal["bm25", "text_index"] = "bm25",
+        rrf_k: float = 20.0,
+        ttl_index: bool | None = None,
+        data_dir: str | PathLike[str] | None = None,
+        timeout_ms: int | None = None,
+    ) -> Iterator[GenesisStore]:
+        """Open a store on a MongoDB deployment and close its client on exit.
+
+        The deployment is ``conn_string``, else ``MONGODB_URI``, else local mode (a local
+        MongoDB-compatible server under ``data_dir``, started if it is not running and left
+        running for other processes; stop it with ``genesis-memory local stop``).
+
+        With ``index``, the vector index is a Chroma collection: a Chroma server when
+        ``chroma={"host": ...}`` or ``CHROMA_HOST`` is set, else an embedded persistent directory
+        (``chroma={"path": ...}``, ``GENESIS_CHROMA_PATH``, or ``<data_dir>/chroma``).
+
+        Args:
+            conn_string: A MongoDB connection string.
+            database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k: As
+                the constructor.
+            ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
+                deployments and off in local mode.
+            chroma: Keyword arguments of :meth:`ChromaIndex.from_config` (``host``, ``port``,
+                ``ssl``, ``headers``, ``path``, ``collection``, ``in_memory``, ``hnsw``).
+            data_dir: Local-mode data folder. Default: ``GENESIS_DATA_DIR`` or ``./.genesis``.
+            timeout_ms: How long to wait for MongoDB before
+                :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
+                Default: ``GENESIS_MONGODB_TIMEOUT_MS`` or 10000.
+
+        In local mode MongoDB's TTL index is not created (``ttl_index=False``); expired items are
+        hidden from reads and removed by :meth:`sweep`, or by the background sweeper that starts
+        here when ``ttl={"sweep_interval_minutes": N}`` is given (stopped on exit).
+
+        Yields:
+            A ``GenesisStore`` with a sync client (use :meth:`afrom_conn_string` for async).
+
+        Raises:
+            DatabaseUnavailableError, LocalServerError, MissingDependencyError,
+            ConfigurationError: When the deployment or the index cannot be opened.
+        """
+        options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
+                   "search_mode": search_mode, "lexical": lexical, "rrf_k": rrf_k}  # fmt: skip
+        with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
+            name = database or database_from_env()
+            vectors = None
+            if index is not None:
+                args = _chroma_args(chroma, data_dir, name, collection)
+                vectors = ChromaIndex.from_config(**args)
+            store = cls(
+                client=conn.client,
+                database=name,
+                collection=collection,
+                timeout_ms=conn.timeout_ms,
+                vector_index=vectors,
+                ttl_index=(not conn.local) if ttl_index is None else ttl_index,
+                **options,  # type: ignore[arg-type]
+            )
+            if store.ttl_policy.sweep_interval_minutes:
+                store.start_ttl_sweeper()
+            try:
+                yield store
+            finally:
+                store.stop_ttl_sweeper()
+
+    @classmethod
+    @asynccontextmanager
+    async def afrom_conn_string(
+        cls,
+        conn_string: str | None = None,
+        *,
+        database: str | None = None,
+        collection: str = "store",
+        ttl: TTLConfig | None = None,
+        namespace_ttl: Mapping[str, float | None] | None = None,
+        index: IndexConfig | None = None,
+        chroma: Mapping[str, Any] | None = None,
+        search_mode: SearchMode = "hybrid",
+        lexical: Literal["bm25", "text_index"] = "bm25",
+        rrf_k: float = 20.0,
+        ttl_index: bool | None = None,
+        data_dir: str | PathLike[str] | None = None,
+        timeout_ms: int | None = None,
+    ) -> AsyncIterator[GenesisStore]:
+        """Async twin of :meth:`from_conn_string` (same arguments).
+
+        Yields:
+            A ``GenesisStore`` with an ``AsyncMongoClient`` for the async API and a
+            ``MongoClient`` for sync calls made from worker threads (sync nodes); with a Chroma
+            server, an ``AsyncHttpClient`` for the async vector index.
+        """
+        options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
+                   "search_mode": search_mode, "lexical": lexical, "rrf_k": rrf_k}  # fmt: skip
+        async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
+            name = database or database_from_env()
+            vectors = avectors = None
+            if index is not None:
+                args = _chroma_args(chroma, data_dir, name, collection)
+                avectors = await AsyncChromaIndex.from_config(**args)
+                if avectors._sync is not None:  # embedded: share the one client
+                    vectors = avectors._sync
+                else:
+                    vectors = await asyncio.to_thread(ChromaIndex.from_config, **args)
+            store = cls(
+                client=conn.client,
+                async_client=conn.async_client,
+                database=name,
+                collection=collection,
+                timeout_ms=conn.timeout_ms,
+                vector_index=vectors,
+                async_vector_index=avectors,
+                ttl_index=(not conn.local) if ttl_index is None else ttl_index,
+                **options,  # type: ignore[arg-type]
+            )
+            if store.ttl_policy.sweep_interval_minutes:
+                await store.astart_ttl_sweeper()
+            try:
+                yield store
+            finally:
+                await store.astop_ttl_sweeper()
+
+    # -- execution -----------------------------------------------------------------------------
+    _no_sync_client = (
+        "This GenesisStore has no sync MongoClient: use the async API (aget, aput, "
+        "asearch...) or pass client=MongoClient(...)."
+    )
+    _no_async_client = (
+        "This GenesisStore has no AsyncMongoClient: use the sync API (get, put, "
+        "search...), open it with GenesisStore.afrom_conn_string(), or pass "
+        "async_client=AsyncMongoClient(...)."
+    )
+
+    def _default_collection(self) -> str:
+        return self.collection_name
+
+    def _extras(self, is_async: bool) -> Mapping[str, Any]:
+        vectors = self.async_vector_index if is_async else self.vector_index
+        return {"vectors": vectors, "embeddings": self.embeddings}
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Execute ``ops`` in one batch on the sync client (LangGraph ``BaseStore.batch``).
+
+        Results are in input order; a put returns ``None``; reads see the state before the
+        batch's writes; the last put to a ``(namespace, key)`` wins; ``value=None`` deletes.
+
+        Raises:
+            InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
+            ConfigurationError: For a bad op; nothing of the batch is written.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        return self._run(plan_batch(ops, self._schema, self._clock()))
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Async twin of :meth:`batch`, on the ``AsyncMongoClient`` (same semantics and errors)."""
+        return await self._arun(plan_batch(ops, self._schema, self._clock()))
+
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: dict[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | None | NotProvided = NOT_PROVIDED,
+    ) -> None:
+        """Store or replace an item (LangGraph ``BaseStore.put``).
+
+        Args:
+            namespace: Tuple of labels, e.g. ``("agent", "qa")``; the first label cannot be
+                ``"langgraph"`` (reserved, as in LangGraph).
+            key: The item's key within the namespace.
+            value: A dict of JSON-like data (see :mod:`~langgraph_genesis_memory.store._validation`)
+                of at most 16 MB as a MongoDB document.
+            index: Which fields feed search (``False``: none; a list of JSON paths).
+            ttl: Minutes until the item expires after its last access; ``None`` never expires.
+                Not given: the namespace policy of the first label, else ``default_ttl``.
+
+        Raises:
+            As :meth:`batch`.
+        """
+        self.batch([put_op(namespace, key, value, index, ttl)])
+
+    async def aput(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: dict[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | None | NotProvided = NOT_PROVIDED,
+    ) -> None:
+        """Async twin of :meth:`put` (same arguments and errors)."""
+        await self.abatch([put_op(namespace, key, value, index, ttl)])
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Read one item (LangGraph ``BaseStore.get``); ``None`` if absent or expired.
+
+        Args:
+            namespace: The item's namespace (a tuple).
+            key: Its key (a string; never coerced).
+            refresh_ttl: Whether reading slides the item's TTL (default: the store's
+                ``refresh_on_read``).
+
+        Raises:
+            InvalidNamespaceError, InvalidKeyError, InvalidArgumentError: Before any I/O.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        return self.batch([get_op(namespace, key, refresh_ttl)])[0]  # type: ignore[return-value]
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Async twin of :meth:`get`."""
+        return (await self.abatch([get_op(namespace, key, refresh_ttl)]))[0]  # type: ignore[return-value]
+
+    def delete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Delete one item, and its vectors (LangGraph ``BaseStore.delete``).
+
+        Raises:
+            InvalidNamespaceError, InvalidKeyError: Before any I/O (``delete(ns, None)`` is an
+                error, never a delete of key ``"None"``).
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        self.batch([delete_op(namespace, key)])
+
+    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Async twin of :meth:`delete`."""
+        await self.abatch([delete_op(namespace, key)])
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Search items under a namespace prefix (LangGraph ``BaseStore.search``).
+
+        Args:
+            namespace_prefix: A tuple (or list) of labels; ``()`` searches everything.
+            query: Natural-language query: ranks by meaning and words (see the class
+                docstring); ``None``: newest first.
+            filter: Conditions on the value (see :mod:`~langgraph_genesis_memory.store._filters`).
+            limit: At most this many items (0 to 2**31-1).
+            offset: Skip this many (0 to 2**31-1).
+            refresh_ttl: Whether returned items' TTLs slide (default: ``refresh_on_read``).
+
+        Raises:
+            InvalidNamespaceError, InvalidFilterError, InvalidArgumentError: Before any I/O.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        return self.batch([op])[0]  # type: ignore[return-value]
+
+    async def asearch(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Async twin of :meth:`search`."""
+        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        return (await self.abatch([op]))[0]  # type: ignore[return-value]
+
+    def list_namespaces(
+        self,
+        *,
+        prefix: NamespacePath | None = None,
+        suffix: NamespacePath | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """List namespaces (LangGraph ``BaseStore.list_namespaces``), in tuple order.
+
+        Args:
+            prefix: Labels the namespace starts with (tuple or list; ``"*"`` matches any
+                one label). A plain string is refused, never split into characters.
+            suffix: Labels the namespace ends with (same form).
+            max_depth: Cut namespaces to their first ``max_depth`` labels (then de-duplicate).
+            limit: At most this many namespaces (0 to 2**31-1).
+            offset: Skip this many (0 to 2**31-1).
+
+        Raises:
+            InvalidNamespaceError, InvalidArgumentError: Before any I/O.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
+        return self.batch([op])[0]  # type: ignore[return-value]
+
+    async def alist_namespaces(
+        self,
+        *,
+        prefix: NamespacePath | None = None,
+        suffix: NamespacePath | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Async twin of :meth:`list_namespaces`."""
+        op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
+        return (await self.abatch([op]))[0]  # type: ignore[return-value]
+
+    # -- schema --------------------------------------------------------------------------------
+    def _plan_setup(self) -> Plan[int]:
+        optional = [TTL_INDEX] if self.ttl_index else []
+        if self._schema.search.lexical == "text_index":
+            optional.append(TEXT_INDEX)
+        version = yield from plan_setup(f"store:{self.collection_name}", STORE_MIGRATIONS)
+        if optional:
+            yield CreateIndexes(tuple(optional))
+        return version
+
+    def setup(self) -> int:
+        """Create the store's indexes (idempotent and versioned; safe to call every start).
+
+        Versioned indexes: ``ns_key`` (namespaces). By
+        configuration: MongoDB's TTL index on ``expires_at`` (``ttl_index=True``) and the text
+        index on ``search_text`` (``lexical="text_index"``).
+
+        Returns:
+            The schema version now in place.
+        """
+        return self._run(self._plan_setup(), per_request=True)
+
+    async def asetup(self) -> int:
+        """Async twin of :meth:`setup`."""
+        return await self._arun(self._plan_setup(), per_request=True)
+
+    # -- vector index ----------------------------------------------------------------------------
+    def _plan_reindex(self, full: bool, batch_size: int, progress: Any) -> Any:
+        if self.index_config is None:
+            raise ConfigurationError("reindex() needs a store built with index= (IndexConfig).")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigurationError(f"batch_size must be a positive integer; got {batch_size!r}.")
+        live = {"expires_at_ms": {"$gt": int(self._clock().timestamp() * 1000)}}
+        return plan_reindex(
+            live,
+            self.index_config.get("fields") or ["$"],
+            full=full,
+            batch_size=batch_size,
+            progress=progress,
+        )
+
+    def reindex(
+        self, *, full: bool = False, batch_size: int = 256, progress: bool | None = None
+    ) -> ReindexResult:
+        """Repair the vector index so Chroma agrees exactly with MongoDB, or rebuild it.
+
+        Repair (default): re-embed items whose index update failed (flagged in MongoDB), delete
+        vectors of deleted or expired items and of removed fields, and re-embed items whose
+        vectors do not match their current text. ``full=True`` drops the Chroma collection and
+        re-embeds every live item: use it after changing the embedding model or ``dims``.
+
+        Args:
+            full: Rebuild everything instead of repairing.
+            batch_size: Items embedded and written per step.
+            progress: ``True`` shows a progress bar (``tqdm``) at once, ``False`` never; the
+                default shows it once the work has run for two seconds.
+
+        Returns:
+            A :class:`~langgraph_genesis_memory.store._indexing.ReindexResult`.
+
+        Raises:
+            ConfigurationError: If the store has no vector index.
+        """
+        with _progress_bar(progress) as bar:
+            return self._run(self._plan_reindex(full, batch_size, bar), per_request=True)
+
+    async def areindex(
+        self, *, full: bool = False, batch_size: int = 256, progress: bool | None = None
+    ) -> ReindexResult:
+        """Async twin of :meth:`reindex`."""
+        with _progress_bar(progress) as bar:
+            return await self._arun(self._plan_reindex(full, batch_size, bar), per_request=True)
+
+    # -- TTL sweeps ----------------------------------------------------------------------------
+    def _plan_sweep(self) -> Plan[int]:
+        return plan_sweep(self._clock(), vectors=self._schema.vectors)
+
+    def sweep(self) -> int:
+        """Delete every expired item now, with its vectors.
+
+        MongoDB's TTL index removes expired items in the background (about once a minute); this
+        does it at once, and where no TTL monitor runs. Expired items are never returned by
+        reads whether or not they have been swept. With a vector index, vectors whose items
+        MongoDB's TTL monitor already removed are deleted too.
+
+        Returns:
+            The number of items removed.
+
+        Raises:
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout (each
+                step of a sweep has the whole timeout).
+        """
+        return int(self._run(self._plan_sweep(), per_request=True))
+
+    async def asweep(self) -> int:
+        """Async twin of :meth:`sweep`."""
+        return int(await self._arun(self._plan_sweep(), per_request=True))
+
+    def sweep_ttl(self) -> int:
+        """LangGraph's name for :meth:`sweep` (as ``PostgresStore.sweep_ttl``).
+
+        Returns:
+            The number of items removed.
+        """
+        return self.sweep()
+
+    async def asweep_ttl(self) -> int:
+        """LangGraph's name for :meth:`asweep` (as ``AsyncPostgresStore.sweep_ttl``)."""
+        return await self.asweep()
+
+    def _interval_seconds(self, sweep_interval_minutes: float | None) -> float:
+        minutes = sweep_interval_minutes or self.ttl_policy.sweep_interval_minutes
+        if not minutes or minutes <= 0:
+            raise ConfigurationError(
+                "No sweep interval: pass sweep_interval_minutes= or set "
+                "ttl={'sweep_interval_minutes': N} on the store."
+            )
+        return float(minutes) * 60.0
+
+    def start_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> concurrent.futures.Future[None]:
+        """Sweep expired items periodically in a background thread (as ``PostgresStore``).
+
+        Calling it again while the sweeper runs (for example after ``from_conn_string``
+        started one from ``TTLConfig``) returns the running sweeper's future.
+
+        Args:
+            sweep_interval_minutes: Minutes between sweeps; default the ``TTLConfig`` value.
+
+        Returns:
+            A future that completes when the sweeper stops (:meth:`stop_ttl_sweeper`).
+
+        Raises:
+            ConfigurationError: If no interval is given or configured.
+        """
+        if self._sweeper is not None and self._sweeper.is_alive() and self._sweeper_done:
+            return self._sweeper_done
+        interval = self._interval_seconds(sweep_interval_minutes)
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._sweeper_stop.clear()
+
+        def loop() -> None:
+            try:
+                while not self._sweeper_stop.wait(interval):
+                    try:
+                        removed = self.sweep()
+                        logger.debug("TTL sweep removed %d items", removed)
+                    except Exception:
+                        logger.exception("TTL sweep failed; retrying at the next interval")
+            finally:
+                done.set_result(None)
+
+        self._sweeper = threading.Thread(target=loop, name="genesis-ttl-sweeper", daemon=True)
+        self._sweeper_done = done
+        self._sweeper.start()
+        return done
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the background sweeper thread.
+
+        Args:
+            timeout: Seconds to wait for it to finish; ``None`` waits.
+
+        Returns:
+            ``True`` if it stopped (or was not running), ``False`` on timeout.
+        """
+        if self._sweeper is None:
+            return True
+        self._sweeper_stop.set()
+        self._sweeper.join(timeout)
+        stopped = not self._sweeper.is_alive()
+        if stopped:
+            self._sweeper = None
+        return stopped
+
+    async def astart_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> asyncio.Task[None]:
+        """Sweep expired items periodically in an asyncio task (async twin of the thread).
+
+        Calling it again while the task runs returns the running task.
+
+        Returns:
+            The task; cancel it or call :meth:`astop_ttl_sweeper` to stop.
+
+        Raises:
+            ConfigurationError: If no interval is given or configured.
+        """
+        if self._async_sweeper is not None and not self._async_sweeper.done():
+            return self._async_sweeper
+        interval = self._interval_seconds(sweep_interval_minutes)
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    removed = await self.asweep()
+                    logger.debug("TTL sweep removed %d items", removed)
+                except Exception:
+                    logger.exception("TTL sweep failed; retrying at the next interval")
+
+        self._async_sweeper = asyncio.create_task(loop(), name="genesis-ttl-sweeper")
+        return self._async_sweeper
+
+    async def astop_ttl_sweeper(self) -> bool:
+        """Stop the asyncio sweeper task. Returns ``True`` once it has stopped."""
+        task, self._async_sweeper = self._async_sweeper, None
+        if task is None:
+            return True
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return True
