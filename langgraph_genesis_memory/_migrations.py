@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph_genesis_memory._mongo import CreateIndexes, Find, Plan, UpdateOne
+from langgraph_genesis_memory._mongo import CreateIndexes, Find, Plan, Update
 
 MIGRATIONS_COLLECTION = "genesis_migrations"
 """Collection recording the schema version of each component."""
@@ -64,7 +64,7 @@ def plan_setup(
             yield CreateIndexes(tuple(migration.indexes), collection=collection)
         if migration.backfill is not None:
             yield from migration.backfill(context)
-        yield UpdateOne(
+        yield Update(
             {"_id": component},
             {"$set": {"version": version}, "$setOnInsert": {"created_at": datetime.now(UTC)}},
             upsert=True,

@@ -73,7 +73,7 @@ class BulkWrite(Request):
 
 
 @dataclass(frozen=True)
-class DeleteMany(Request):
+class Delete(Request):
     """``delete_many``; returns the number of documents deleted."""
 
     filter: Mapping[str, Any]
@@ -81,7 +81,7 @@ class DeleteMany(Request):
 
 
 @dataclass(frozen=True)
-class UpdateOne(Request):
+class Update(Request):
     """``update_one``; returns ``UpdateResult``."""
 
     filter: Mapping[str, Any]
@@ -261,11 +261,11 @@ def _execute_sync(target: Target, req: Request) -> Any:
             if not req.report_errors or exc.timeout:
                 raise
             return Failed(exc)
-    if isinstance(req, DeleteMany):
+    if isinstance(req, Delete):
         return coll.delete_many(req.filter).deleted_count
     if isinstance(req, Count):
         return coll.count_documents(req.filter)
-    if isinstance(req, UpdateOne):
+    if isinstance(req, Update):
         return coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
         return coll.create_indexes(list(req.indexes))
@@ -300,11 +300,11 @@ async def _execute_async(target: Target, req: Request) -> Any:
             if not req.report_errors or exc.timeout:
                 raise
             return Failed(exc)
-    if isinstance(req, DeleteMany):
+    if isinstance(req, Delete):
         return (await coll.delete_many(req.filter)).deleted_count
     if isinstance(req, Count):
         return await coll.count_documents(req.filter)
-    if isinstance(req, UpdateOne):
+    if isinstance(req, Update):
         return await coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
         return await coll.create_indexes(list(req.indexes))

@@ -31,16 +31,16 @@ from langgraph.checkpoint.base import (
     get_checkpoint_metadata,
     writes_sort_key,
 )
-from pymongo import UpdateOne as UpdateOneModel
+from pymongo import UpdateOne
 
 from langgraph_genesis_memory._mongo import (
     BulkWrite,
-    DeleteMany,
+    Delete,
     Find,
     Parallel,
     Plan,
     Request,
-    UpdateOne,
+    Update,
 )
 from langgraph_genesis_memory.checkpoint._documents import (
     DIGEST_BYTES,
@@ -93,24 +93,24 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _overwrite(doc: Mapping[str, Any]) -> UpdateOneModel:
+def _overwrite(doc: Mapping[str, Any]) -> UpdateOne:
     rest = {k: v for k, v in doc.items() if k != "_id"}
-    return UpdateOneModel({"_id": doc["_id"]}, {"$set": rest}, upsert=True)
+    return UpdateOne({"_id": doc["_id"]}, {"$set": rest}, upsert=True)
 
 
-def _insert_if_absent(doc: Mapping[str, Any]) -> UpdateOneModel:
+def _insert_if_absent(doc: Mapping[str, Any]) -> UpdateOne:
     rest = {k: v for k, v in doc.items() if k != "_id"}
-    return UpdateOneModel({"_id": doc["_id"]}, {"$setOnInsert": rest}, upsert=True)
+    return UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": rest}, upsert=True)
 
 
-def _refresh(schema: SaverSchema, thread_ids: Iterable[str]) -> list[UpdateOneModel]:
+def _refresh(schema: SaverSchema, thread_ids: Iterable[str]) -> list[UpdateOne]:
     """Updates that push the threads' expiry ``ttl_minutes`` into the future (if TTL is on)."""
     if schema.ttl_minutes is None:
         return []
     now = _now_ms()
     expires = now + int(schema.ttl_minutes * 60_000)
     return [
-        UpdateOneModel(
+        UpdateOne(
             {"_id": thread_doc_id(t)},
             {
                 "$set": {
@@ -153,7 +153,7 @@ def plan_put(
     codec = schema.codec
     cp: dict[str, Any] = dict(checkpoint)
     values: dict[str, Any] = cp.pop("channel_values", None) or {}
-    blob_ops: list[UpdateOneModel] = []
+    blob_ops: list[UpdateOne] = []
     digests: set[bytes] = set()
     for channel, version in new_versions.items():
         rid = blob_id(thread_id, ns, channel, version)
@@ -260,7 +260,7 @@ def plan_put_writes(
         "w": entries,
         **({"chunked": chunked} if chunked else {}),
     }
-    inserted = yield UpdateOne({"_id": doc_id}, {"$setOnInsert": fields}, upsert=True,
+    inserted = yield Update({"_id": doc_id}, {"$setOnInsert": fields}, upsert=True,
                                collection=cols.writes)  # fmt: skip
     if inserted.upserted_id is not None:
         return None
@@ -278,7 +278,7 @@ def plan_put_writes(
             update["$addToSet"] = {"chunked": {"$each": added}}
         if not found:  # deleted meanwhile (thread deleted or pruned): write it whole again
             update = {"$setOnInsert": {**fields, "w": new}}
-        done = yield UpdateOne({"_id": doc_id, **guard}, update, upsert=not found,
+        done = yield Update({"_id": doc_id, **guard}, update, upsert=not found,
                                collection=cols.writes)  # fmt: skip
         if done.matched_count or done.upserted_id is not None:
             return None
@@ -502,7 +502,7 @@ def plan_backfill_terms(schema: SaverSchema) -> Plan[int]:
                 terms = filter_terms(schema.codec.loads((doc["mt"], doc["md_bytes"])))
             except Exception:  # noqa: BLE001 - unreadable metadata: no terms, never retried
                 terms = []
-            updates.append(UpdateOneModel({"_id": doc["_id"]}, {"$set": {"mf": terms}}))
+            updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"mf": terms}}))
         if updates:
             yield BulkWrite(updates, collection=schema.collections.checkpoints)
         done += len(updates)
@@ -517,7 +517,7 @@ def plan_delete_threads(schema: SaverSchema, thread_ids: Sequence[str]) -> Plan[
     if not threads:
         return None
     match = {"thread_id": {"$in": threads}}
-    yield Parallel([DeleteMany(match, collection=c) for c in schema.collections.all()])
+    yield Parallel([Delete(match, collection=c) for c in schema.collections.all()])
     schema.codec.known.forget(threads)
     return None
 
@@ -585,7 +585,7 @@ def _plan_collect(schema: SaverSchema, threads: Sequence[str]) -> Plan[None]:
                 {"cp": 1, "task_id": 1, "chunked": 1},
                 collection=cols.writes,
             ),
-            DeleteMany({"thread_id": in_threads, "cp": {"$nin": cp_ids}}, collection=cols.writes),
+            Delete({"thread_id": in_threads, "cp": {"$nin": cp_ids}}, collection=cols.writes),
         ]
     )
     kept_cps = set(cp_ids)
@@ -595,7 +595,7 @@ def _plan_collect(schema: SaverSchema, threads: Sequence[str]) -> Plan[None]:
         + items
         + [owner for w in chunked_writes if w["cp"] in kept_cps for owner in chunk_owners(w)]
     )
-    yield DeleteMany(
+    yield Delete(
         {
             "thread_id": in_threads,
             "$or": [
@@ -630,8 +630,8 @@ def plan_delete_for_runs(schema: SaverSchema, run_ids: Sequence[str]) -> Plan[in
         return 0
     ids = [d["_id"] for d in docs]
     yield Parallel(
-        [DeleteMany({"_id": {"$in": ids}}, collection=cols.checkpoints),
-         DeleteMany({"cp": {"$in": ids}}, collection=cols.writes)]
+        [Delete({"_id": {"$in": ids}}, collection=cols.checkpoints),
+         Delete({"cp": {"$in": ids}}, collection=cols.writes)]
     )  # fmt: skip
     yield from _plan_collect(schema, _unique(d["thread_id"] for d in docs))
     return len(ids)
@@ -667,7 +667,7 @@ def plan_prune(schema: SaverSchema, thread_ids: Sequence[str], strategy: str) ->
             latest[key] = doc
     keep = [d["_id"] for d in latest.values()]
     if len(keep) < len(docs):
-        yield DeleteMany(
+        yield Delete(
             {"thread_id": {"$in": threads}, "kind": "checkpoint", "_id": {"$nin": keep}},
             collection=cols.checkpoints,
         )
@@ -692,6 +692,6 @@ def plan_sweep(schema: SaverSchema) -> Plan[int]:
     if not threads:
         return 0
     match = {"thread_id": {"$in": threads}}
-    yield Parallel([DeleteMany(match, collection=c) for c in cols.all()])
+    yield Parallel([Delete(match, collection=c) for c in cols.all()])
     schema.codec.known.forget(threads)
     return len(threads)

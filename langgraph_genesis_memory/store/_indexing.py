@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import UpdateOne as UpdateOneModel
+from pymongo import UpdateOne
 
 from langgraph_genesis_memory._mongo import BulkWrite, Failed, Find, Parallel, Plan
 from langgraph_genesis_memory.index._requests import vector_id, vector_metadata
@@ -169,7 +169,7 @@ def plan_sync_vectors(
         # If another writer replaced the item meanwhile, our vectors may have overwritten its
         # newer ones in Chroma: flag it for repair.
         guards.append(
-            UpdateOneModel(
+            UpdateOne(
                 {"_id": item.doc_id, "revision": {"$ne": expected}},
                 {"$set": {"index_pending": True}},
             )
@@ -184,7 +184,7 @@ def _settle(doc_id: str, revision: str | None, texts: Sequence[VectorText]) -> A
     """Record ``texts``' hashes as the item's vectors and clear its repair flag, if the document
     still carries ``revision`` (a later writer owns it otherwise)."""
     recorded = [{"p": t.path, "h": t.hash} for t in texts]
-    return UpdateOneModel(
+    return UpdateOne(
         {"_id": doc_id, "revision": revision},
         {"$set": {"vectors": recorded, "index_pending": False}},
     )

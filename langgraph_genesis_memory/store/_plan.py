@@ -29,13 +29,12 @@ from langgraph.store.base import (
     Result,
     SearchOp,
 )
-from pymongo import DeleteOne, UpdateMany
-from pymongo import UpdateOne as UpdateOneModel
+from pymongo import DeleteOne, UpdateMany, UpdateOne
 
 from langgraph_genesis_memory._mongo import (
     Aggregate,
     BulkWrite,
-    DeleteMany,
+    Delete,
     Failed,
     Find,
     Parallel,
@@ -358,7 +357,7 @@ def _put_model(
         },
         "$currentDate": {"updated_at": True},
     }
-    return UpdateOneModel({"_id": doc_id}, update, upsert=True)
+    return UpdateOne({"_id": doc_id}, update, upsert=True)
 
 
 def plan_batch(
@@ -563,7 +562,7 @@ def plan_sweep(now: datetime | None = None, *, vectors: bool = False) -> Plan[in
         docs = yield Find(expired, {"_id": 1}, limit=SWEEP_CHUNK, batch_size=SWEEP_CHUNK)
         ids = [doc["_id"] for doc in docs]
         if ids:
-            deleted += yield DeleteMany({"_id": {"$in": ids}, **expired})
+            deleted += yield Delete({"_id": {"$in": ids}, **expired})
             if vectors:
                 yield from _plan_sweep_vectors(ids, now_ms, None)
         if len(ids) < SWEEP_CHUNK:
