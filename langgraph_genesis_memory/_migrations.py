@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph_genesis_memory._mongo import CreateIndexes, Find, Plan, Update
+from langgraph_genesis_memory._mongo import CreateIndexes, Find, Update
+from langgraph_genesis_memory._plans import Plan
 
 MIGRATIONS_COLLECTION = "genesis_migrations"
 """Collection recording the schema version of each component."""

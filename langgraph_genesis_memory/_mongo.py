@@ -1,16 +1,18 @@
 """MongoDB requests as data, and the thin sync and async layers that execute them.
 
-The store and the saver describe their work as generators ("sans-I/O"): they ``yield`` a
-request (:class:`Find`, :class:`BulkWrite`...) and receive its result, so their logic is written
-once. :func:`run_sync` executes the requests with pymongo's ``MongoClient``; :func:`run_async`
-with pymongo's native ``AsyncMongoClient`` (no threads), running the members of a
-:class:`Parallel` request concurrently. Both translate connection failures and timeouts into
+The store and the saver describe their work as plans (:mod:`langgraph_genesis_memory._plans`):
+they yield a request (:class:`Find`, :class:`BulkWrite`..., or a service request of
+:mod:`langgraph_genesis_memory._services` for the embedding model and the derived indexes) and
+receive its result. :func:`run_sync` executes the requests with pymongo's ``MongoClient`` and the
+sync services; :func:`run_async` with pymongo's native ``AsyncMongoClient`` (no threads) and the
+async services, running the members of a :class:`Parallel` request concurrently. Both translate
+connection failures and timeouts into
 :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
 
 Timeouts: a plan runs with a budget of ``timeout_ms`` milliseconds for its MongoDB requests
-(pymongo's client-side operation timeout, ``pymongo.timeout``). Time spent in side requests
+(pymongo's client-side operation timeout, ``pymongo.timeout``). Time spent in service requests
 (the embedding model, the vector index) does not count against it, so a call that meets a
-hung MongoDB ends within ``timeout_ms`` plus the time of its side requests. Long maintenance
+hung MongoDB ends within ``timeout_ms`` plus the time of its service requests. Long maintenance
 plans (``reindex``, ``sweep``) give each request its own ``timeout_ms`` instead.
 """
 
@@ -18,14 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pymongo
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
+from langgraph_genesis_memory import _services
 from langgraph_genesis_memory._connection import describe_client
+from langgraph_genesis_memory._plans import Plan, adrive, drive
+from langgraph_genesis_memory._services import ServiceRequest, Services
 from langgraph_genesis_memory.errors import ConfigurationError, DatabaseUnavailableError
 
 T = TypeVar("T")
@@ -33,7 +38,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Request:
-    """Base of every request; a request's ``collection`` (if any) overrides the default."""
+    """Base of every MongoDB request; a request's ``collection`` overrides the default."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ class BulkWrite(Request):
 
 @dataclass(frozen=True)
 class Delete(Request):
-    """``delete_many``; returns the number of documents deleted."""
+    """``delete_many`` of every document matching ``filter``; returns the number deleted."""
 
     filter: Mapping[str, Any]
     collection: str | None = None
@@ -106,28 +111,9 @@ class Count(Request):
     collection: str | None = None
 
 
-class SideRequest(Request):
-    """A request served by something other than MongoDB (an embedding model, a vector index).
-
-    Subclasses implement :meth:`execute` and :meth:`aexecute`; they find what they need on the
-    :class:`Target` (``target.extras``). When ``tolerate`` is true, a failure does not raise: the
-    plan receives a :class:`Failed` result and decides (e.g. marks items for repair).
-    """
-
-    tolerate: bool = False
-
-    def execute(self, target: Target) -> Any:
-        """Run with sync clients."""
-        raise NotImplementedError
-
-    async def aexecute(self, target: Target) -> Any:
-        """Run with async clients."""
-        raise NotImplementedError
-
-
 @dataclass(frozen=True)
 class Failed:
-    """The result of a tolerated :class:`SideRequest` that raised ``error``."""
+    """The result of a tolerated service request (or a reported bulk write) that raised."""
 
     error: BaseException
 
@@ -136,15 +122,11 @@ class Failed:
 class Parallel(Request):
     """Several independent requests; the result is the list of their results, in order."""
 
-    requests: Sequence[Request] = field(default_factory=tuple)
-
-
-Plan = Generator[Request, Any, T]
-"""A generator that yields requests, receives their results and returns a value."""
+    requests: Sequence[Request | ServiceRequest] = field(default_factory=tuple)
 
 
 class Target:
-    """Where requests run: a database (sync or async) and the default collection name.
+    """Where requests run: a database (sync or async), the default collection, the services.
 
     Args:
         database: A pymongo ``Database`` or ``AsyncDatabase``.
@@ -152,7 +134,7 @@ class Target:
         describe: Returns a printable name of the deployment (password masked) for errors.
         timeout_ms: The MongoDB time budget in milliseconds (see the module docstring);
             ``None``: only the client's own timeouts apply.
-        extras: What side requests need (e.g. ``{"vectors": ..., "embeddings": ...}``).
+        services: The embedding model and derived indexes (sync ones for sync runs).
         per_request: Give each request the whole budget instead of sharing one budget across
             the plan (long maintenance plans).
     """
@@ -163,11 +145,11 @@ class Target:
         collection: str,
         describe: Callable[[], str],
         timeout_ms: int | None = None,
-        extras: Mapping[str, Any] | None = None,
+        services: Services | None = None,
         per_request: bool = False,
     ) -> None:
         self.database = database
-        self.extras = dict(extras or {})
+        self.services = services or Services()
         self.collection = collection
         self.describe = describe
         self.timeout_ms = timeout_ms
@@ -190,7 +172,7 @@ class PlanRunner:
     """Runs plans on a component's sync client or its async client (store and saver base).
 
     Subclasses set ``client``, ``async_client``, ``database`` and ``_timeout_ms``, and define
-    :meth:`_default_collection`, :meth:`_extras` and the two messages naming their APIs.
+    :meth:`_default_collection`, :meth:`_services` and the two messages naming their APIs.
     """
 
     client: Any
@@ -203,8 +185,8 @@ class PlanRunner:
     def _default_collection(self) -> str:
         raise NotImplementedError
 
-    def _extras(self, is_async: bool) -> Mapping[str, Any]:
-        return {}
+    def _services(self, is_async: bool) -> Services:
+        return Services()
 
     def _make_target(self, client: Any, is_async: bool, per_request: bool = False) -> Target:
         if client is None:
@@ -214,7 +196,7 @@ class PlanRunner:
             self._default_collection(),
             lambda: describe_client(client),
             self._timeout_ms,
-            self._extras(is_async),
+            self._services(is_async),
             per_request,
         )
 
@@ -234,12 +216,12 @@ def _text_index_missing(exc: OperationFailure) -> ConfigurationError | None:
     return None
 
 
-def _execute_sync(target: Target, req: Request) -> Any:
+def _execute_sync(target: Target, req: Request | ServiceRequest) -> Any:
     if isinstance(req, Parallel):
         return [_execute_sync(target, r) for r in req.requests]
-    if isinstance(req, SideRequest):
+    if isinstance(req, ServiceRequest):
         try:
-            return req.execute(target)
+            return _services.execute(target.services, req)
         except Exception as exc:
             if not req.tolerate:
                 raise
@@ -272,12 +254,12 @@ def _execute_sync(target: Target, req: Request) -> Any:
     raise TypeError(f"Unknown request {req!r}")
 
 
-async def _execute_async(target: Target, req: Request) -> Any:
+async def _execute_async(target: Target, req: Request | ServiceRequest) -> Any:
     if isinstance(req, Parallel):
         return list(await asyncio.gather(*(_execute_async(target, r) for r in req.requests)))
-    if isinstance(req, SideRequest):
+    if isinstance(req, ServiceRequest):
         try:
-            return await req.aexecute(target)
+            return await _services.aexecute(target.services, req)
         except Exception as exc:
             if not req.tolerate:
                 raise
@@ -320,20 +302,8 @@ def _failure(target: Target, exc: PyMongoError) -> Exception:
     return exc
 
 
-def advance(plan: Generator[Any, Any, Any], result: Any, first: bool) -> tuple[bool, Any]:
-    """Send ``result`` into ``plan``; ``(True, value)`` once it returns, else the next request.
-
-    Only the plan's own ``StopIteration`` ends it: one raised while executing a request (say,
-    by a user's embedding function) propagates as an error.
-    """
-    try:
-        return False, next(plan) if first else plan.send(result)
-    except StopIteration as stop:
-        return True, stop.value
-
-
-def _touches_mongodb(request: Request) -> bool:
-    if isinstance(request, SideRequest):
+def _touches_mongodb(request: Any) -> bool:
+    if isinstance(request, ServiceRequest):
         return False
     if isinstance(request, Parallel):
         return any(_touches_mongodb(r) for r in request.requests)
@@ -348,8 +318,8 @@ class _Budget:
         self.per_request = target.per_request
         self.spent = 0.0
 
-    def remaining(self, request: Request) -> float | None:
-        """Seconds the next request may take; ``None``: no limit (side requests only)."""
+    def remaining(self, request: Any) -> float | None:
+        """Seconds the next request may take; ``None``: no limit (service requests only)."""
         if self.total is None or not _touches_mongodb(request):
             return None
         if self.per_request:
@@ -357,14 +327,21 @@ class _Budget:
         # pymongo.timeout(0) would mean "no timeout": keep a tiny positive remainder.
         return max(self.total - self.spent, 0.001)
 
-    def charge(self, request: Request, started: float) -> None:
+    def charge(self, request: Any, started: float) -> None:
         """Count the time of a MongoDB request against the budget."""
         if _touches_mongodb(request):
             self.spent += time.monotonic() - started
 
 
+def _raise_mapped(target: Target, exc: PyMongoError) -> None:
+    mapped = _failure(target, exc)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
+
+
 def run_sync(target: Target, plan: Plan[T]) -> T:
-    """Drive ``plan`` to completion with a sync pymongo database.
+    """Drive ``plan`` to completion with a sync pymongo database and the sync services.
 
     Raises:
         DatabaseUnavailableError: If MongoDB cannot be reached, or does not answer within the
@@ -372,38 +349,32 @@ def run_sync(target: Target, plan: Plan[T]) -> T:
         ConfigurationError: If text search runs before ``setup()`` created the text index.
     """
     budget = _Budget(target)
-    done, request = advance(plan, None, True)
-    while not done:
+
+    def execute(request: Any) -> Any:
         started = time.monotonic()
         try:
             with pymongo.timeout(budget.remaining(request)):
                 result = _execute_sync(target, request)
         except PyMongoError as exc:
-            plan.close()
-            mapped = _failure(target, exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_mapped(target, exc)
         budget.charge(request, started)
-        done, request = advance(plan, result, False)
-    return request
+        return result
+
+    return drive(plan, execute)
 
 
 async def run_async(target: Target, plan: Plan[T]) -> T:
-    """Drive ``plan`` to completion with pymongo's ``AsyncMongoClient`` (same errors as sync)."""
+    """Drive ``plan`` with pymongo's ``AsyncMongoClient`` and the async services (same errors)."""
     budget = _Budget(target)
-    done, request = advance(plan, None, True)
-    while not done:
+
+    async def execute(request: Any) -> Any:
         started = time.monotonic()
         try:
             with pymongo.timeout(budget.remaining(request)):
                 result = await _execute_async(target, request)
         except PyMongoError as exc:
-            plan.close()
-            mapped = _failure(target, exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_mapped(target, exc)
         budget.charge(request, started)
-        done, request = advance(plan, result, False)
-    return request
+        return result
+
+    return await adrive(plan, execute)

@@ -1,49 +1,39 @@
-"""The derived vector index in Chroma, lexical ranking, and rank fusion.
+"""The store's derived indexes: the seam they implement, and the vector index in Chroma.
 
-- :class:`ChromaIndex` / :class:`AsyncChromaIndex`: a Chroma collection holding one vector per
-  indexed field of an item, filtered by namespace prefix (see :mod:`.requests`).
-- :class:`BM25Ranker`: the lexical side of hybrid search (``bm25s``).
-- :func:`reciprocal_rank_fusion`: merges the vector and lexical rankings.
+- :class:`DerivedIndex` / :class:`AsyncDerivedIndex`: what the store asks of a derived index
+  (upsert, delete, query under a namespace prefix, hashes, expiries, reset, reopen), with
+  :class:`IndexEntry` (one indexed text of an item) and :class:`IndexHit` (a query's answer).
+- :class:`ChromaIndex` / :class:`AsyncChromaIndex`: the vector index in a Chroma collection
+  (embedded directory, in memory, or a Chroma server), passed to
+  ``GenesisStore(vector_index=...)``; :func:`resolve_chroma_config` and :class:`HNSWSettings`
+  configure where it lives and how it is built.
 """
 
-from langgraph_genesis_memory.index._chroma import (
-    AsyncChromaIndex,
-    ChromaIndex,
-    create_chroma_client,
+from langgraph_genesis_memory.index._base import (
+    AsyncDerivedIndex,
+    DerivedIndex,
+    IndexEntry,
+    IndexHit,
+    entry_id,
 )
+from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.index._config import (
     DEFAULT_HNSW,
     ChromaConfig,
     HNSWSettings,
     resolve_chroma_config,
 )
-from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
-from langgraph_genesis_memory.index._lexical import BM25Ranker
-from langgraph_genesis_memory.index._requests import (
-    IndexHit,
-    VectorRecord,
-    best_per_item,
-    build_where,
-    namespace_where,
-    vector_id,
-    vector_metadata,
-)
 
 __all__ = [
-    "AsyncChromaIndex",
-    "BM25Ranker",
-    "ChromaIndex",
-    "ChromaConfig",
-    "DEFAULT_HNSW",
-    "HNSWSettings",
+    "DerivedIndex",
+    "AsyncDerivedIndex",
+    "IndexEntry",
     "IndexHit",
-    "VectorRecord",
-    "best_per_item",
-    "build_where",
-    "create_chroma_client",
-    "namespace_where",
-    "reciprocal_rank_fusion",
+    "entry_id",
+    "ChromaIndex",
+    "AsyncChromaIndex",
+    "HNSWSettings",
+    "DEFAULT_HNSW",
+    "ChromaConfig",
     "resolve_chroma_config",
-    "vector_id",
-    "vector_metadata",
 ]

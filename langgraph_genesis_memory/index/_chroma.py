@@ -1,18 +1,23 @@
-"""The Chroma collection used as a derived vector index (sync and async executors).
+"""The vector index in Chroma: a :class:`~langgraph_genesis_memory.index.DerivedIndex`.
 
-MongoDB is the source of truth; this collection only holds vectors computed by us (Chroma's
-own embedding function is never used) and can be dropped and rebuilt at any time. Request
-building and answer parsing live in :mod:`langgraph_genesis_memory.index._requests`; the classes
-here only execute them.
+MongoDB is the source of truth; the collection only holds vectors computed by the store
+(Chroma's own embedding function is never used) and can be dropped and rebuilt at any time.
+Every operation is a call plan of :mod:`langgraph_genesis_memory.index._requests`;
+:class:`ChromaIndex` runs it on a sync collection and :class:`AsyncChromaIndex` on an async one
+(a Chroma server) or, for embedded Chroma, on the sync index in a worker thread.
+
+When another client rebuilt (deleted and re-created) the collection, Chroma answers "collection
+does not exist": the index reopens the collection by name and runs the operation again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langgraph_genesis_memory.errors import MissingDependencyError
+from langgraph_genesis_memory.index._base import IndexEntry, IndexHit
 from langgraph_genesis_memory.index._config import (
     ChromaConfig,
     HNSWSettings,
@@ -20,18 +25,18 @@ from langgraph_genesis_memory.index._config import (
     resolve_chroma_config,
 )
 from langgraph_genesis_memory.index._requests import (
-    IndexHit,
-    VectorRecord,
-    best_per_item,
-    build_where,
-    chunked,
-    filter_probe,
-    parse_query_result,
-    probe_size,
+    CallPlan,
+    namespace_where,
+    plan_count,
+    plan_delete,
+    plan_list,
+    plan_query,
+    plan_set_expiry,
+    plan_upsert,
+    recreate_args,
 )
 
 _EXTRA_HINT = "pip install 'langgraph-genesis-memory[chroma]'"
-_INCLUDE = ["distances", "metadatas"]
 
 
 def _chromadb() -> Any:
@@ -44,6 +49,11 @@ def _chromadb() -> Any:
     return chromadb
 
 
+def _missing_collection(exc: Exception) -> bool:
+    """Chroma's "collection does not exist" (another client rebuilt it)."""
+    return isinstance(exc, _chromadb().errors.NotFoundError)
+
+
 def _settings(chromadb: Any) -> Any:
     return chromadb.config.Settings(anonymized_telemetry=False, allow_reset=True)
 
@@ -52,7 +62,7 @@ def create_chroma_client(config: ChromaConfig) -> Any:
     """Open a sync Chroma client for a resolved configuration (does I/O for ``persistent``).
 
     Args:
-        config: From :func:`~langgraph_genesis_memory.index._config.resolve_chroma_config`.
+        config: From :func:`~langgraph_genesis_memory.index.resolve_chroma_config`.
 
     Returns:
         A ``chromadb`` ``ClientAPI``: ``HttpClient``, ``PersistentClient`` or ``EphemeralClient``
@@ -76,70 +86,12 @@ def create_chroma_client(config: ChromaConfig) -> Any:
     return chromadb.EphemeralClient(settings=_settings(chromadb))
 
 
-def _upsert_args(
-    ids: Sequence[str],
-    embeddings: Sequence[Sequence[float]],
-    metadatas: Sequence[Mapping[str, Any]] | None,
-) -> list[dict[str, Any]]:
-    if len(ids) != len(embeddings) or (metadatas is not None and len(metadatas) != len(ids)):
-        raise ValueError("ids, embeddings and metadatas must have the same length")
-    if len(set(ids)) != len(ids):
-        raise ValueError("duplicate vector ids in one upsert")
-    return [
-        {"ids": list(ids[i : i + len(c)]), "embeddings": [list(map(float, e)) for e in c]}
-        | ({"metadatas": [dict(m) for m in metadatas[i : i + len(c)]]} if metadatas else {})
-        for i, c in _offsets(embeddings)
-    ]
-
-
-_BATCH = 4096
-
-
-def _offsets(seq: Sequence[Any]) -> list[tuple[int, Sequence[Any]]]:
-    return [(i * _BATCH, c) for i, c in enumerate(chunked(seq, _BATCH))]
-
-
-def _records_args(records: Sequence[VectorRecord]) -> tuple[list[str], list[Any], list[Any]]:
-    return (
-        [r.id for r in records],
-        [r.embedding for r in records],
-        [r.metadata for r in records],
-    )
-
-
-def _recreate_args(collection: Any) -> tuple[str, dict[str, Any]]:
-    """Name and HNSW configuration to create ``collection`` again, empty."""
-    hnsw = dict((collection.configuration or {}).get("hnsw") or {})
-    keep = ("space", "max_neighbors", "ef_construction", "ef_search")
-    return collection.name, {"hnsw": {k: hnsw[k] for k in keep if k in hnsw}}
-
-
-def _expired_page(got: Mapping[str, Any]) -> dict[str, str]:
-    metadatas = got.get("metadatas") or [None] * len(got["ids"])
-    return {
-        vid: str((meta or {}).get("item_id") or vid.rsplit("#", 1)[0])
-        for vid, meta in zip(got["ids"], metadatas, strict=False)
-    }
-
-
-def _collect_expired(get_page: Any, page: int) -> dict[str, str]:
-    found: dict[str, str] = {}
-    offset = 0
-    while True:
-        got = get_page(offset)
-        found.update(_expired_page(got))
-        if len(got["ids"]) < page:
-            return found
-        offset += page
-
-
 class ChromaIndex:
-    """A Chroma collection used as the derived vector index (sync).
+    """The vector index in a Chroma collection (sync :class:`DerivedIndex`).
 
-    Each item has one vector per indexed JSON path, id ``"<item_id>#<path>"``, with metadata
-    from :func:`~langgraph_genesis_memory.index._requests.vector_metadata` (item id, path,
-    namespace prefixes ``p1..pN``). Queries can be restricted to a namespace prefix, to a set of
-    item ids and by a raw Chroma ``where``. Distances are cosine distances (``1 - similarity``).
+    Each entry (one indexed text of an item) is one vector with the metadata of
+    :func:`~langgraph_genesis_memory.index._requests.metadata_of`; a namespace prefix is one
+    equality on the metadata ``p<depth>``. Scores are cosine similarities.
 
     The constructor does no I/O: pass an open collection. :meth:`from_config` opens a client
     (embedded directory, in-memory, or a server) and the collection.
@@ -147,14 +99,15 @@ class ChromaIndex:
     Args:
         collection: A ``chromadb`` collection opened with ``embedding_function=None`` and the
             cosine space.
-        client: The client that opened it (needed by :meth:`reset`).
+        client: The client that opened it (needed by :meth:`reset` and :meth:`reopen`).
 
     Example:
-        >>> from langgraph_genesis_memory.index import vector_metadata
-        >>> index = ChromaIndex.from_config(in_memory=True, collection="doc_example")
-        >>> index.upsert(["i1#$"], [[1.0, 0.0]], [vector_metadata("i1", ("agent", "qa"), "$")])
-        >>> [h.item_id for h in index.query([1.0, 0.1], 5, namespace_prefix=("agent",))]
-        ['i1']
+        >>> from langgraph_genesis_memory.index import IndexEntry
+        >>> index = ChromaIndex.from_config(in_memory=True, collection="doc-example")
+        >>> index.upsert([IndexEntry("a#$", "a", ("agent",), "a", "$", "h1", 2**62,
+        ...                          vector=[1.0, 0.0])])
+        >>> [h.item_id for h in index.query([1.0, 0.1], 5, ("agent",))[0]]
+        ['a']
     """
 
     def __init__(self, *, collection: Any, client: Any = None) -> None:
@@ -179,8 +132,8 @@ class ChromaIndex:
 
         Arguments win over the environment variables ``CHROMA_HOST``, ``CHROMA_PORT``,
         ``CHROMA_SSL``, ``GENESIS_CHROMA_PATH``, ``GENESIS_CHROMA_COLLECTION`` (see
-        :func:`~langgraph_genesis_memory.index._config.resolve_chroma_config`); with none of them
-        the index is in memory.
+        :func:`~langgraph_genesis_memory.index.resolve_chroma_config`); with none of them the
+        index is in memory.
 
         Args:
             path: Directory of an embedded persistent Chroma.
@@ -191,7 +144,7 @@ class ChromaIndex:
             collection: Collection name (default ``genesis_memory``).
             in_memory: In-process index (tests).
             hnsw: HNSW parameters used when the collection is created
-                (:class:`~langgraph_genesis_memory.index._config.HNSWSettings`).
+                (:class:`~langgraph_genesis_memory.index.HNSWSettings`).
             client: An already open sync client to use instead of opening one.
 
         Returns:
@@ -221,183 +174,113 @@ class ChromaIndex:
     @property
     def name(self) -> str:
         """The collection name."""
-        return self.collection.name
+        return str(self.collection.name)
 
-    def upsert(
-        self,
-        ids: Sequence[str],
-        embeddings: Sequence[Sequence[float]],
-        metadatas: Sequence[Mapping[str, Any]] | None = None,
-    ) -> None:
-        """Insert or replace vectors (in batches of at most 4,096).
+    def _run(self, make_plan: Any) -> Any:
+        """Run the call plan ``make_plan()``; on a missing collection, reopen and run it again."""
+        for attempt in range(2):
+            plan: CallPlan = make_plan()
+            try:
+                result = None
+                call = next(plan)
+                while True:
+                    result = getattr(self.collection, call.method)(**call.kwargs)
+                    call = plan.send(result)
+            except StopIteration as stop:
+                return stop.value
+            except Exception as exc:
+                if attempt or not _missing_collection(exc):
+                    raise
+                self.reopen()
+        raise AssertionError("unreachable")  # pragma: no cover
 
-        Args:
-            ids: Vector ids, ``"<item_id>#<path>"``; unique within the call.
-            embeddings: One vector per id (``dims`` floats each).
-            metadatas: One flat metadata dict per id (see ``vector_metadata``).
+    # -- DerivedIndex --------------------------------------------------------------------------
+    def upsert(self, entries: Sequence[IndexEntry]) -> None:
+        """Insert or replace entries (requests of at most 4,096).
 
         Raises:
-            ValueError: On length mismatches or duplicate ids.
+            ValueError: If an entry has no vector or two entries share an id.
         """
-        for args in _upsert_args(ids, embeddings, metadatas):
-            self.collection.upsert(**args)
+        self._run(lambda: plan_upsert(entries))
 
-    def upsert_records(self, records: Sequence[VectorRecord]) -> None:
-        """Insert or replace :class:`VectorRecord` objects (see :meth:`upsert`)."""
-        if records:
-            self.upsert(*_records_args(records))
-
-    def delete(
-        self, ids: Sequence[str] | None = None, *, item_ids: Sequence[str] | None = None
-    ) -> None:
-        """Delete vectors by vector id and/or every vector of some items.
-
-        Unknown ids are ignored; empty arguments delete nothing.
-
-        Args:
-            ids: Vector ids to delete.
-            item_ids: Items whose vectors (all paths) are deleted.
-        """
-        if ids:
-            for chunk in chunked(list(ids), _BATCH):
-                self.collection.delete(ids=list(chunk))
-        if item_ids:
-            for chunk in chunked(list(item_ids), _BATCH):
-                self.collection.delete(where={"item_id": {"$in": list(chunk)}})
+    def delete(self, ids: Sequence[str] = (), item_ids: Sequence[str] = ()) -> None:
+        """Delete entries by id and every entry of ``item_ids`` (unknown ids are ignored)."""
+        self._run(lambda: plan_delete(ids, item_ids))
 
     def query(
-        self,
-        embedding: Sequence[float],
-        n_results: int = 10,
-        *,
-        namespace_prefix: Sequence[str] = (),
-        item_ids: Sequence[str] | None = None,
-        where: Mapping[str, Any] | None = None,
-    ) -> list[IndexHit]:
-        """Nearest vectors to ``embedding`` (several may belong to the same item).
+        self, query: Sequence[float] | str, n: int, namespace_prefix: Sequence[str] = ()
+    ) -> tuple[list[IndexHit], bool]:
+        """The ``n`` nearest entries to the query vector under a namespace prefix.
 
-        A query restricted only by ``namespace_prefix`` first tries an unfiltered over-fetch and
-        keeps the hits under the prefix, falling back to Chroma's filtered query when too few
-        remain (see :func:`~langgraph_genesis_memory.index._requests.probe_size`): fast for
-        broad prefixes and for narrow ones alike.
+        A prefix query first tries an unfiltered over-fetch and keeps the hits under the prefix,
+        falling back to Chroma's filtered query when too few remain: fast for broad prefixes and
+        for narrow ones alike.
 
         Args:
-            embedding: Query vector (``dims`` floats).
-            n_results: How many vectors to return at most (``>= 1``).
-            namespace_prefix: Only vectors whose namespace starts with these labels.
-            item_ids: Only vectors of these items.
-            where: Extra raw Chroma ``where`` clause.
+            query: The query vector (``dims`` floats).
+            n: Entries wanted (at least 1).
+            namespace_prefix: Only entries whose namespace starts with these labels.
 
         Returns:
-            Hits, nearest first.
+            ``(hits, exhausted)``: nearest first; ``exhausted`` when no further entry matches.
+
+        Raises:
+            TypeError: If ``query`` is text (this index ranks by meaning only).
         """
-        if item_ids is not None and not item_ids:
-            return []
-        vector = [list(map(float, embedding))]
-        n_results = max(1, n_results)
-        probe = probe_size(n_results, namespace_prefix, item_ids, where)
-        if probe is not None:
-            result = self.collection.query(
-                query_embeddings=vector, n_results=probe, include=_INCLUDE
-            )
-            kept = filter_probe(parse_query_result(result), namespace_prefix, n_results, probe)
-            if kept is not None:
-                return kept
-        result = self.collection.query(
-            query_embeddings=vector,
-            n_results=n_results,
-            where=build_where(namespace_prefix, item_ids=item_ids, where=where),
-            include=_INCLUDE,
+        if isinstance(query, str):
+            raise TypeError("the vector index is queried with a vector, not text")
+        return self._run(lambda: plan_query(query, n, namespace_prefix))  # type: ignore[no-any-return]
+
+    def hashes(self) -> dict[str, str]:
+        """Every entry: ``{entry_id: content hash}``."""
+        return self._run(lambda: plan_list(None, "h"))  # type: ignore[no-any-return]
+
+    def expired(self, now_ms: int) -> dict[str, str]:
+        """Entries whose recorded expiry is at or before ``now_ms``: ``{entry_id: item_id}``."""
+        where = {"exp": {"$lte": int(now_ms)}}
+        return self._run(lambda: plan_list(where, "item_id"))  # type: ignore[no-any-return]
+
+    def set_expiry(self, ids: Sequence[str], expires_ms: Sequence[int]) -> None:
+        """Record new expiries (epoch ms) on entries; their other metadata is kept."""
+        self._run(lambda: plan_set_expiry(ids, expires_ms))
+
+    def reset(self) -> None:
+        """Drop every entry: delete the collection and create it again, same configuration.
+
+        Raises:
+            RuntimeError: If the index was built without its client.
+        """
+        if self.client is None:
+            raise RuntimeError("reset() needs the Chroma client; build the index with client=")
+        name, configuration = recreate_args(self.collection)
+        self.client.delete_collection(name)
+        self.collection = self.client.create_collection(
+            name, configuration=configuration, embedding_function=None
         )
-        return parse_query_result(result)
 
-    def query_items(
-        self,
-        embedding: Sequence[float],
-        limit: int = 10,
-        *,
-        namespace_prefix: Sequence[str] = (),
-        item_ids: Sequence[str] | None = None,
-        where: Mapping[str, Any] | None = None,
-        fetch_factor: int = 3,
-    ) -> list[IndexHit]:
-        """Nearest items: each item scores as its best vector (LangGraph's multi-field rule).
+    def reopen(self) -> None:
+        """Open the collection of the same name again (after another client rebuilt it).
 
-        Fetches ``limit * fetch_factor`` vectors and doubles that until ``limit`` distinct items
-        are found or the index has no more matching vectors.
-
-        Args:
-            embedding: Query vector (``dims`` floats).
-            limit: How many items to return at most.
-            namespace_prefix: Only items whose namespace starts with these labels.
-            item_ids: Only these items.
-            where: Extra raw Chroma ``where`` clause.
-            fetch_factor: Initial over-fetch factor (vectors per wanted item).
-
-        Returns:
-            One hit per item (its best field's), nearest first.
+        Raises:
+            RuntimeError: If the index was built without its client.
         """
-        n = max(1, limit * max(1, fetch_factor))
-        while True:
-            hits = self.query(
-                embedding, n, namespace_prefix=namespace_prefix, item_ids=item_ids, where=where
-            )
-            items = best_per_item(hits, limit)
-            if len(items) >= limit or len(hits) < n:
-                return items
-            n *= 2
+        if self.client is None:
+            raise RuntimeError("reopen() needs the Chroma client; build the index with client=")
+        self.collection = self.client.get_collection(self.collection.name, embedding_function=None)
 
+    # -- inspection ----------------------------------------------------------------------------
     def count(self) -> int:
-        """Number of vectors in the collection."""
-        return int(self.collection.count())
+        """Number of entries (vectors) in the collection."""
+        return int(self._run(plan_count))
 
     def item_ids(self, namespace_prefix: Sequence[str] = ()) -> set[str]:
-        """Ids of the items that have at least one vector (to compare with MongoDB).
+        """Ids of the items that have at least one entry (to compare with MongoDB).
 
         Args:
             namespace_prefix: Only items under this namespace prefix.
-
-        Returns:
-            The set of item ids.
         """
-        where = build_where(namespace_prefix)
-        found: set[str] = set()
-        offset, page = 0, 10_000
-        while True:
-            got = self.collection.get(where=where, include=["metadatas"], limit=page, offset=offset)
-            for vid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
-                found.add(str((meta or {}).get("item_id") or vid.rsplit("#", 1)[0]))
-            if len(got["ids"]) < page:
-                return found
-            offset += page
-
-    def expired(self, now_ms: int, page: int = 10_000) -> dict[str, str]:
-        """Vectors whose recorded expiry (metadata ``exp``, epoch ms) is at or before ``now_ms``.
-
-        The store records each item's expiry on its vectors when it writes them, so sweeps
-        find the vectors of items that MongoDB's TTL monitor removed without scanning the
-        whole index. The recorded expiry may be older than the item's (reads slide TTLs in
-        MongoDB only): the caller checks MongoDB before deleting.
-
-        Returns:
-            ``{vector_id: item_id}``.
-        """
-        return _collect_expired(lambda offset: self.collection.get(
-            where={"exp": {"$lte": int(now_ms)}}, include=["metadatas"], limit=page,
-            offset=offset), page)  # fmt: skip
-
-    def set_expiry(self, ids: Sequence[str], expires_ms: Sequence[int]) -> None:
-        """Record a new expiry (epoch ms) on these vectors (other metadata is kept).
-
-        Args:
-            ids: Vector ids.
-            expires_ms: One expiry per id.
-        """
-        for start in range(0, len(ids), _BATCH):
-            self.collection.update(
-                ids=list(ids[start : start + _BATCH]),
-                metadatas=[{"exp": int(e)} for e in expires_ms[start : start + _BATCH]],
-            )
+        where = namespace_where(namespace_prefix)
+        return set(self._run(lambda: plan_list(where, "item_id")).values())
 
     def set_ef_search(self, ef_search: int) -> None:
         """Store a new HNSW ``ef_search`` in the collection's configuration.
@@ -413,72 +296,39 @@ class ChromaIndex:
         """
         self.collection.modify(configuration={"hnsw": {"ef_search": int(ef_search)}})
 
-    def reset(self) -> None:
-        """Drop every vector: delete the collection and create it again, same configuration.
-
-        Raises:
-            RuntimeError: If the index was built without its client.
-        """
-        if self.client is None:
-            raise RuntimeError("reset() needs the Chroma client; build the index with client=")
-        name, configuration = _recreate_args(self.collection)
-        self.client.delete_collection(name)
-        self.collection = self.client.create_collection(
-            name, configuration=configuration, embedding_function=None
-        )
-
-    def reopen(self) -> None:
-        """Open the collection of the same name again (after another client recreated it).
-
-        Raises:
-            RuntimeError: If the index was built without its client.
-        """
-        if self.client is None:
-            raise RuntimeError("reopen() needs the Chroma client; build the index with client=")
-        self.collection = self.client.get_collection(self.collection.name, embedding_function=None)
-
-    def rebuild(self, records: Iterable[VectorRecord], *, batch_size: int = 1024) -> int:
-        """Replace the whole index with ``records`` (after :meth:`reset`), in batches.
-
-        Args:
-            records: Every vector the index must hold (e.g. recomputed from MongoDB).
-            batch_size: Vectors written per request.
-
-        Returns:
-            Number of vectors written.
-        """
-        self.reset()
-        written = 0
-        batch: list[VectorRecord] = []
-        for record in records:
-            batch.append(record)
-            if len(batch) >= batch_size:
-                self.upsert_records(batch)
-                written += len(batch)
-                batch = []
-        if batch:
-            self.upsert_records(batch)
-            written += len(batch)
-        return written
-
 
 class AsyncChromaIndex:
-    """Async twin of :class:`ChromaIndex` with the same methods as coroutines.
+    """Async twin of :class:`ChromaIndex` (an :class:`AsyncDerivedIndex`).
 
     With a Chroma server, pass a collection from ``chromadb.AsyncHttpClient`` (real async HTTP).
-    Embedded Chroma (persistent or in-memory) has no async client; pass its sync collection and
-    calls run in a worker thread (:func:`asyncio.to_thread`), so the event loop is not blocked.
+    Embedded Chroma (persistent or in-memory) has no async client: use :meth:`from_sync`, whose
+    calls run the sync index in a worker thread so the event loop is not blocked, and which
+    shares that index object (a rebuild through either API is seen by both).
 
     Args:
-        collection: An ``AsyncCollection`` (server) or a sync ``Collection`` (embedded).
-        client: The client that opened it (needed by :meth:`reset`).
+        collection: An ``AsyncCollection`` from ``chromadb.AsyncHttpClient``.
+        client: The client that opened it (needed by :meth:`reset` and :meth:`reopen`).
     """
 
     def __init__(self, *, collection: Any, client: Any = None) -> None:
         self.collection = collection
         self.client = client
-        self._is_async = asyncio.iscoroutinefunction(getattr(collection, "count", None))
-        self._sync = None if self._is_async else ChromaIndex(collection=collection, client=client)
+        self.sync_index: ChromaIndex | None = None
+        """The embedded sync index this one runs in worker threads, or ``None`` (a server)."""
+
+    @classmethod
+    def from_sync(cls, index: ChromaIndex) -> AsyncChromaIndex:
+        """An async index over an embedded sync one (calls run in worker threads).
+
+        Args:
+            index: The sync index to share.
+
+        Returns:
+            The async index.
+        """
+        self = cls(collection=index.collection, client=index.client)
+        self.sync_index = index
+        return self
 
     @classmethod
     async def from_config(
@@ -521,7 +371,7 @@ class AsyncChromaIndex:
                 in_memory=config["mode"] == "memory",
                 hnsw=hnsw,
             )
-            return cls(collection=sync.collection, client=sync.client)
+            return cls.from_sync(sync)
         chromadb = _chromadb()
         client = await chromadb.AsyncHttpClient(
             host=config["host"],
@@ -537,137 +387,66 @@ class AsyncChromaIndex:
         )
         return cls(collection=col, client=client)
 
-    async def upsert(
-        self,
-        ids: Sequence[str],
-        embeddings: Sequence[Sequence[float]],
-        metadatas: Sequence[Mapping[str, Any]] | None = None,
-    ) -> None:
+    async def _run(self, make_plan: Any) -> Any:
+        if self.sync_index is not None:
+            return await asyncio.to_thread(self.sync_index._run, make_plan)
+        for attempt in range(2):
+            plan: CallPlan = make_plan()
+            try:
+                call = next(plan)
+                while True:
+                    result = await getattr(self.collection, call.method)(**call.kwargs)
+                    call = plan.send(result)
+            except StopIteration as stop:
+                return stop.value
+            except Exception as exc:
+                if attempt or not _missing_collection(exc):
+                    raise
+                await self.reopen()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def upsert(self, entries: Sequence[IndexEntry]) -> None:
         """Async :meth:`ChromaIndex.upsert`."""
-        if self._sync is not None:
-            return await asyncio.to_thread(self._sync.upsert, ids, embeddings, metadatas)
-        for args in _upsert_args(ids, embeddings, metadatas):
-            await self.collection.upsert(**args)
+        await self._run(lambda: plan_upsert(entries))
 
-    async def upsert_records(self, records: Sequence[VectorRecord]) -> None:
-        """Async :meth:`ChromaIndex.upsert_records`."""
-        if records:
-            await self.upsert(*_records_args(records))
-
-    async def delete(
-        self, ids: Sequence[str] | None = None, *, item_ids: Sequence[str] | None = None
-    ) -> None:
+    async def delete(self, ids: Sequence[str] = (), item_ids: Sequence[str] = ()) -> None:
         """Async :meth:`ChromaIndex.delete`."""
-        if self._sync is not None:
-            return await asyncio.to_thread(self._sync.delete, ids, item_ids=item_ids)
-        if ids:
-            for chunk in chunked(list(ids), _BATCH):
-                await self.collection.delete(ids=list(chunk))
-        if item_ids:
-            for chunk in chunked(list(item_ids), _BATCH):
-                await self.collection.delete(where={"item_id": {"$in": list(chunk)}})
+        await self._run(lambda: plan_delete(ids, item_ids))
 
     async def query(
-        self,
-        embedding: Sequence[float],
-        n_results: int = 10,
-        *,
-        namespace_prefix: Sequence[str] = (),
-        item_ids: Sequence[str] | None = None,
-        where: Mapping[str, Any] | None = None,
-    ) -> list[IndexHit]:
+        self, query: Sequence[float] | str, n: int, namespace_prefix: Sequence[str] = ()
+    ) -> tuple[list[IndexHit], bool]:
         """Async :meth:`ChromaIndex.query`."""
-        if self._sync is not None:
-            return await asyncio.to_thread(
-                self._sync.query,
-                embedding,
-                n_results,
-                namespace_prefix=namespace_prefix,
-                item_ids=item_ids,
-                where=where,
-            )
-        if item_ids is not None and not item_ids:
-            return []
-        vector = [list(map(float, embedding))]
-        n_results = max(1, n_results)
-        probe = probe_size(n_results, namespace_prefix, item_ids, where)
-        if probe is not None:
-            result = await self.collection.query(
-                query_embeddings=vector, n_results=probe, include=_INCLUDE
-            )
-            kept = filter_probe(parse_query_result(result), namespace_prefix, n_results, probe)
-            if kept is not None:
-                return kept
-        result = await self.collection.query(
-            query_embeddings=vector,
-            n_results=n_results,
-            where=build_where(namespace_prefix, item_ids=item_ids, where=where),
-            include=_INCLUDE,
-        )
-        return parse_query_result(result)
+        if isinstance(query, str):
+            raise TypeError("the vector index is queried with a vector, not text")
+        return await self._run(lambda: plan_query(query, n, namespace_prefix))  # type: ignore[no-any-return]
 
-    async def query_items(
-        self,
-        embedding: Sequence[float],
-        limit: int = 10,
-        *,
-        namespace_prefix: Sequence[str] = (),
-        item_ids: Sequence[str] | None = None,
-        where: Mapping[str, Any] | None = None,
-        fetch_factor: int = 3,
-    ) -> list[IndexHit]:
-        """Async :meth:`ChromaIndex.query_items`."""
-        n = max(1, limit * max(1, fetch_factor))
-        while True:
-            hits = await self.query(
-                embedding, n, namespace_prefix=namespace_prefix, item_ids=item_ids, where=where
-            )
-            items = best_per_item(hits, limit)
-            if len(items) >= limit or len(hits) < n:
-                return items
-            n *= 2
+    async def hashes(self) -> dict[str, str]:
+        """Async :meth:`ChromaIndex.hashes`."""
+        return await self._run(lambda: plan_list(None, "h"))  # type: ignore[no-any-return]
 
-    async def expired(self, now_ms: int, page: int = 10_000) -> dict[str, str]:
+    async def expired(self, now_ms: int) -> dict[str, str]:
         """Async :meth:`ChromaIndex.expired`."""
-        if self._sync is not None:
-            return await asyncio.to_thread(self._sync.expired, now_ms, page)
-        found: dict[str, str] = {}
-        offset = 0
-        while True:
-            got = await self.collection.get(
-                where={"exp": {"$lte": int(now_ms)}}, include=["metadatas"], limit=page,
-                offset=offset,
-            )  # fmt: skip
-            found.update(_expired_page(got))
-            if len(got["ids"]) < page:
-                return found
-            offset += page
+        where = {"exp": {"$lte": int(now_ms)}}
+        return await self._run(lambda: plan_list(where, "item_id"))  # type: ignore[no-any-return]
 
     async def set_expiry(self, ids: Sequence[str], expires_ms: Sequence[int]) -> None:
         """Async :meth:`ChromaIndex.set_expiry`."""
-        if self._sync is not None:
-            return await asyncio.to_thread(self._sync.set_expiry, ids, expires_ms)
-        for start in range(0, len(ids), _BATCH):
-            await self.collection.update(
-                ids=list(ids[start : start + _BATCH]),
-                metadatas=[{"exp": int(e)} for e in expires_ms[start : start + _BATCH]],
-            )
+        await self._run(lambda: plan_set_expiry(ids, expires_ms))
 
     async def count(self) -> int:
         """Async :meth:`ChromaIndex.count`."""
-        if self._sync is not None:
-            return await asyncio.to_thread(self._sync.count)
-        return int(await self.collection.count())
+        return int(await self._run(plan_count))
 
     async def reset(self) -> None:
         """Async :meth:`ChromaIndex.reset`."""
-        if self._sync is not None:
-            await asyncio.to_thread(self._sync.reset)
-            self.collection = self._sync.collection
+        if self.sync_index is not None:
+            await asyncio.to_thread(self.sync_index.reset)
+            self.collection = self.sync_index.collection
             return
         if self.client is None:
             raise RuntimeError("reset() needs the Chroma client; build the index with client=")
-        name, configuration = _recreate_args(self.collection)
+        name, configuration = recreate_args(self.collection)
         await self.client.delete_collection(name)
         self.collection = await self.client.create_collection(
             name, configuration=configuration, embedding_function=None
@@ -675,10 +454,12 @@ class AsyncChromaIndex:
 
     async def reopen(self) -> None:
         """Async :meth:`ChromaIndex.reopen`."""
-        if self._sync is not None:
-            await asyncio.to_thread(self._sync.reopen)
-            self.collection = self._sync.collection
+        if self.sync_index is not None:
+            await asyncio.to_thread(self.sync_index.reopen)
+            self.collection = self.sync_index.collection
             return
         if self.client is None:
             raise RuntimeError("reopen() needs the Chroma client; build the index with client=")
-        self.collection = await self.client.get_collection(self.collection.name)
+        self.collection = await self.client.get_collection(
+            self.collection.name, embedding_function=None
+        )

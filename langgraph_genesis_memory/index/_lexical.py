@@ -9,7 +9,11 @@ corpus in milliseconds.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -179,3 +183,62 @@ class BM25Ranker:
             if len(out) >= limit:
                 break
         return out
+
+
+class WordRanker:
+    """BM25 ranking of candidate texts, with the indexes of recent corpora kept for reuse.
+
+    One per store (it owns its cache). A corpus is identified by a digest of every id and text,
+    so any write that changes the candidates (in this process or another) builds a new index;
+    nothing needs invalidating.
+
+    Args:
+        cache_size: Corpora whose BM25 index is kept.
+    """
+
+    def __init__(self, cache_size: int = 32) -> None:
+        self._cache: OrderedDict[str, BM25Ranker] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = cache_size
+
+    def _ranker(self, ids: Sequence[str], texts: Sequence[str]) -> BM25Ranker:
+        digest = hashlib.sha256()
+        for owner, text in zip(ids, texts, strict=True):
+            digest.update(owner.encode())
+            digest.update(b"\x00")
+            digest.update(text.encode())
+            digest.update(b"\x01")
+        key = digest.hexdigest()
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        ranker = BM25Ranker(list(ids), list(texts), stemmer=_english_stemmer())
+        with self._lock:
+            self._cache[key] = ranker
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return ranker
+
+    def rank(self, ids: Sequence[str], texts: Sequence[str], query: str) -> list[tuple[str, float]]:
+        """Ids whose texts share a word with ``query``, best first, ties by id.
+
+        Args:
+            ids: One owner id per text (an id may own several texts: it scores as its best).
+            texts: The texts.
+            query: The query text.
+
+        Returns:
+            ``(id, score)`` pairs.
+        """
+        if not ids:
+            return []
+        ranked = [(str(i), s) for i, s in self._ranker(ids, texts).rank(query, len(set(ids)))]
+        ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+        return ranked
+
+
+@functools.lru_cache(maxsize=1)
+def _english_stemmer() -> Callable[[str], str]:
+    return english_stemmer()

@@ -11,6 +11,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import BaseStore, GetOp, SearchOp
 
+from langgraph_genesis_memory._messages import message_to_dict
+from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory.errors import SessionNotFoundError
 from langgraph_genesis_memory.sessions._layout import (
     DEFAULT_TENANT,
     TENANT_KEY,
@@ -22,20 +25,20 @@ from langgraph_genesis_memory.sessions._layout import (
 )
 from langgraph_genesis_memory.sessions._plans import (
     CheckpointRead,
-    Plan,
-    SessionNotFoundError,
-    add_facts,
-    add_tasks,
     arun_plan,
-    complete_tasks,
-    message_to_dict,
-    new_session,
-    now_iso,
-    plan_list_handoffs,
+    handoff_order,
+    list_handoffs_op,
     plan_start,
     plan_update_session,
-    put_op,
+    policy_put,
     run_plan,
+)
+from langgraph_genesis_memory.sessions._records import (
+    add_facts,
+    add_tasks,
+    complete_tasks,
+    new_session,
+    now_iso,
 )
 from langgraph_genesis_memory.tokens import (
     DEFAULT_ENCODING,
@@ -207,7 +210,7 @@ class SessionManager:
         }
         if save_history and messages:
             ops.append(
-                put_op(
+                policy_put(
                     short_term_namespace(tenant, session_id),
                     "history",
                     history,
@@ -393,7 +396,8 @@ class SessionManager:
         Returns:
             :class:`~langgraph_genesis_memory.tools._records.HandoffRecord` dicts.
         """
-        return self._run(plan_list_handoffs(self.tenant_id, session_id))
+        (items,) = self.store.batch([list_handoffs_op(self.tenant_id, session_id)])
+        return handoff_order(items)
 
     # -- async API -----------------------------------------------------------------------------
     async def _arun(self, plan: Plan[Any]) -> Any:
@@ -445,4 +449,5 @@ class SessionManager:
 
     async def ahandoffs(self, session_id: str) -> list[dict[str, Any]]:
         """Async twin of :meth:`handoffs`."""
-        return await self._arun(plan_list_handoffs(self.tenant_id, session_id))
+        (items,) = await self.store.abatch([list_handoffs_op(self.tenant_id, session_id)])
+        return handoff_order(items)

@@ -34,18 +34,18 @@ from typing import Any
 
 from langgraph.store.base import Item, SearchItem, get_text_at_path, tokenize_path
 
-SEP = "\x01"
+NAMESPACE_SEP = "\x01"
 """Separator between encoded labels."""
 
 _ESC = "\x02"
-_ENCODE = str.maketrans({SEP: _ESC + "\x02", _ESC: _ESC + "\x03"})
+_ENCODE = str.maketrans({NAMESPACE_SEP: _ESC + "\x02", _ESC: _ESC + "\x03"})
 
 NEVER_MS = 2**62
 """``expires_at_ms`` of items that never expire (far beyond any real date)."""
 
 
 def _encode_label(label: str) -> str:
-    return label.translate(_ENCODE) if (SEP in label or _ESC in label) else label
+    return label.translate(_ENCODE) if (NAMESPACE_SEP in label or _ESC in label) else label
 
 
 def _decode_label(label: str) -> str:
@@ -56,7 +56,7 @@ def _decode_label(label: str) -> str:
     for ch in chars:
         if ch == _ESC:
             nxt = next(chars)
-            out.append(SEP if nxt == "\x02" else _ESC)
+            out.append(NAMESPACE_SEP if nxt == "\x02" else _ESC)
         else:
             out.append(ch)
     return "".join(out)
@@ -71,12 +71,12 @@ def encode_path(labels: Iterable[str]) -> str:
     Returns:
         The labels joined by ``\\x01``, with ``\\x01``/``\\x02`` inside labels escaped.
     """
-    return SEP.join(_encode_label(label) for label in labels)
+    return NAMESPACE_SEP.join(_encode_label(label) for label in labels)
 
 
 def decode_path(encoded: str) -> tuple[str, ...]:
     """Invert :func:`encode_path`."""
-    return tuple(_decode_label(part) for part in encoded.split(SEP))
+    return tuple(_decode_label(part) for part in encoded.split(NAMESPACE_SEP))
 
 
 def item_id(namespace: tuple[str, ...], key: str) -> str:

@@ -1,44 +1,86 @@
-"""Keeping the Chroma index in step with MongoDB, and repairing it (pure plans).
+"""Keeping the derived vector index in step with MongoDB, and repairing it (pure plans).
+
+What an item contributes (:func:`vector_texts`): one text per path of its index fields
+(LangGraph's JSON paths; a path with several matches yields ``"path.0"``, ``"path.1"``..., as in
+LangGraph's ``InMemoryStore``). Each text is hashed (:func:`text_hash`); the hashes are recorded
+on the item's document (``vectors``) and on its index entries, so a put whose text did not change
+is not embedded again, and :func:`plan_reindex` can check the index against MongoDB exactly.
 
 Order of work for a batch of puts and deletes (after they are written to MongoDB, flagged
 ``index_pending`` where their vectors must change):
 
 1. embed the texts whose content hash changed (each distinct text once);
-2. upsert their vectors and delete the vectors of removed fields and deleted items;
+2. upsert their entries and delete the entries of removed fields and deleted items;
 3. record the new hashes and clear ``index_pending``, only on documents still carrying this
    batch's ``revision`` (a later writer owns the others; they are flagged again).
 
-A failure in 1-2 (the model or Chroma is down) loses nothing: the items stay in MongoDB, flagged,
-and searches simply miss their new vectors until :func:`plan_reindex` (``store.reindex()``)
-repairs them. The same function rebuilds everything after a change of model or ``dims``.
+A failure in 1-2 (the model or the index is down) loses nothing: the items stay in MongoDB,
+flagged, and searches simply miss their new vectors until :func:`plan_reindex`
+(``store.reindex()``) repairs them. The same function rebuilds everything after a change of model
+or ``dims``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from langgraph.store.base import get_text_at_path, tokenize_path
 from pymongo import UpdateOne
 
-from langgraph_genesis_memory._mongo import BulkWrite, Failed, Find, Parallel, Plan
-from langgraph_genesis_memory.index._requests import vector_id, vector_metadata
-from langgraph_genesis_memory.store._documents import NEVER_MS, split_id
-from langgraph_genesis_memory.store._vectors import (
+from langgraph_genesis_memory._mongo import BulkWrite, Failed, Find, Parallel
+from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory._services import (
     Embed,
-    VectorDelete,
-    VectorItemHashes,
-    VectorReset,
-    VectorText,
-    VectorUpsert,
-    vector_texts,
+    IndexDelete,
+    IndexHashes,
+    IndexReset,
+    IndexUpsert,
 )
-
-BIG_BATCH = 100_000
-"""``batch_size`` for reads whose whole result is needed at once."""
+from langgraph_genesis_memory.index._base import IndexEntry, entry_id
+from langgraph_genesis_memory.store._documents import NEVER_MS, split_id
 
 logger = logging.getLogger("langgraph_genesis_memory.store")
+
+WHOLE_RESULT = 100_000
+"""``batch_size`` for reads whose whole result is needed at once."""
+
+
+@dataclass(frozen=True)
+class VectorText:
+    """One text of an item to embed: the entry's path within the value and its hash."""
+
+    path: str
+    text: str
+    hash: str
+
+
+def text_hash(text: str) -> str:
+    """Content hash of an embedded text (SHA-256, 16 hex digits)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def vector_texts(value: Mapping[str, Any], paths: Sequence[str]) -> list[VectorText]:
+    """The texts of ``value`` to embed for LangGraph index ``paths``.
+
+    Follows LangGraph's ``IndexConfig.fields`` rules: ``"$"`` is the whole value as JSON,
+    ``"a.b"``, ``"arr[*].x"``, ``"arr[-1]"`` select parts; missing paths are skipped; several
+    matches of one path become ``"path.0"``, ``"path.1"``... Empty texts are skipped.
+    """
+    out: list[VectorText] = []
+    for path in paths:
+        texts = get_text_at_path(value, path if path == "$" else tokenize_path(path))
+        texts = [t for t in texts if t and t.strip()]
+        if len(texts) == 1:
+            out.append(VectorText(path, texts[0], text_hash(texts[0])))
+        else:
+            out.extend(
+                VectorText(f"{path}.{i}", text, text_hash(text)) for i, text in enumerate(texts)
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -54,8 +96,8 @@ class SyncItem:
         force: Re-embed every text even if its hash is unchanged (pending items, rebuilds).
         revision: The ``revision`` the document carried when read (repairs); confirmations only
             touch it if it still does. ``None``: use the batch's revision.
-        expires_ms: The item's expiry (epoch ms), recorded on its vectors (metadata ``exp``)
-            so that sweeps find vectors of items MongoDB's TTL monitor removed.
+        expires_ms: The item's expiry (epoch ms), recorded on its entries so that sweeps find
+            entries of items MongoDB's TTL monitor removed.
     """
 
     doc_id: str
@@ -79,9 +121,9 @@ class ReindexResult:
 
     Attributes:
         items: Items whose vectors were (re)computed.
-        vectors_written: Vectors upserted into Chroma.
+        vectors_written: Vectors upserted into the index.
         vectors_deleted: Vectors removed (orphans, stale fields, expired or deleted items).
-        failed: Items left flagged ``index_pending`` because embedding or Chroma failed.
+        failed: Items left flagged ``index_pending`` because embedding or the index failed.
     """
 
     items: int = 0
@@ -109,7 +151,7 @@ def plan_sync_vectors(
     deleted_ids: Sequence[str],
     revision: str | None,
 ) -> Plan[ReindexResult]:
-    """Bring Chroma in line with ``items`` and ``deleted_ids`` (see the module docstring).
+    """Bring the vector index in line with ``items`` and ``deleted_ids`` (module docstring).
 
     Args:
         items: Items written in MongoDB whose vectors may change.
@@ -127,35 +169,38 @@ def plan_sync_vectors(
     for item in todo:
         paths = {t.path for t in item.texts}
         upserts += [(item, t) for t in item.texts if item.force or item.old.get(t.path) != t.hash]
-        stale += [vector_id(item.doc_id, p) for p in item.old if p not in paths]
+        stale += [entry_id(item.doc_id, p) for p in item.old if p not in paths]
     if not todo and not deleted_ids:
         return result
     unique = list(dict.fromkeys(t.text for _, t in upserts))
     vectors: dict[str, list[float]] = {}
     if unique:
-        embedded = yield Embed(unique, tolerate=True)
+        embedded = yield Embed(texts=unique, tolerate=True)
         if isinstance(embedded, Failed):
             return _failed(result, todo, "embedding", embedded.error)
         vectors = dict(zip(unique, embedded, strict=True))
-    upsert = VectorUpsert(
-        [vector_id(item.doc_id, t.path) for item, t in upserts],
-        [vectors[t.text] for _, t in upserts],
-        [
-            vector_metadata(
-                item.doc_id,
-                item.namespace,
-                t.path,
-                {"h": t.hash, "key": item.key, "exp": item.expires_ms},
-            )
-            for item, t in upserts
-        ],
-        tolerate=True,
+    entries = [
+        IndexEntry(
+            entry_id(item.doc_id, t.path),
+            item.doc_id,
+            item.namespace,
+            item.key,
+            t.path,
+            t.hash,
+            item.expires_ms,
+            vector=vectors[t.text],
+        )  # fmt: skip
+        for item, t in upserts
+    ]
+    outcomes = yield Parallel(
+        (
+            IndexUpsert(entries=entries, tolerate=True),
+            IndexDelete(ids=stale, item_ids=list(deleted_ids), tolerate=True),
+        )
     )
-    delete = VectorDelete(stale, list(deleted_ids), tolerate=True)
-    outcomes = yield Parallel((upsert, delete))
     failure = next((o for o in outcomes if isinstance(o, Failed)), None)
     if failure is not None:
-        return _failed(result, todo, "Chroma", failure.error)
+        return _failed(result, todo, "the vector index", failure.error)
     result.items = len(todo)
     result.vectors_written = len(upserts)
     result.vectors_deleted = len(stale)
@@ -167,7 +212,7 @@ def plan_sync_vectors(
         expected = item.revision if item.revision is not None else revision
         confirm.append(_settle(item.doc_id, expected, item.texts))
         # If another writer replaced the item meanwhile, our vectors may have overwritten its
-        # newer ones in Chroma: flag it for repair.
+        # newer ones in the index: flag it for repair.
         guards.append(
             UpdateOne(
                 {"_id": item.doc_id, "revision": {"$ne": expected}},
@@ -215,12 +260,12 @@ def plan_reindex(
 ) -> Plan[ReindexResult]:
     """Repair the vector index to exact agreement with MongoDB, or rebuild it (``full=True``).
 
-    Every live item's texts are recomputed from its current value and compared, vector by vector
-    (id and content hash), with what Chroma holds: missing or different vectors are embedded
-    again, vectors of deleted or expired items and of removed fields are deleted, and each item's
+    Every live item's texts are recomputed from its current value and compared, entry by entry
+    (id and content hash), with what the index holds: missing or different entries are embedded
+    again, entries of deleted or expired items and of removed fields are deleted, and each item's
     record (``vectors``, ``index_pending``) is brought up to date. So items written before the
-    index existed, items whose index update failed, and vectors lost or left behind in Chroma are
-    all repaired. A rebuild first drops every vector (after a change of model or ``dims``).
+    index existed, items whose index update failed, and entries lost or left behind in the index
+    are all repaired. A rebuild first drops every entry (after a change of model or ``dims``).
 
     Confirmations only touch documents whose ``revision`` is unchanged since they were read, so
     a repair never overrides a concurrent writer.
@@ -238,12 +283,12 @@ def plan_reindex(
     total = ReindexResult()
     in_index: dict[str, str] = {}
     if full:
-        yield VectorReset()
+        yield IndexReset()
     else:
-        in_index = yield VectorItemHashes()
+        in_index = yield IndexHashes()
     by_item: dict[str, dict[str, str]] = {}
-    for vid, digest in in_index.items():
-        doc_id, _, path = vid.rpartition("#")
+    for eid, digest in in_index.items():
+        doc_id, _, path = eid.rpartition("#")
         by_item.setdefault(doc_id, {})[path] = digest
     docs = yield Find(
         live,
@@ -256,7 +301,7 @@ def plan_reindex(
             "expires_at_ms": 1,
         },  # fmt: skip
         sort=[("_id", 1)],
-        batch_size=BIG_BATCH,
+        batch_size=WHOLE_RESULT,
     )
     todo: list[SyncItem] = []
     settle: list[Any] = []
@@ -273,9 +318,9 @@ def plan_reindex(
             todo.append(item)
         elif hashes_of(doc) != current or doc.get("index_pending"):
             settle.append(_settle(doc["_id"], doc.get("revision"), texts))
-    orphans = [f"{doc_id}#{path}" for doc_id, paths in by_item.items() for path in paths]
+    orphans = [entry_id(doc_id, path) for doc_id, paths in by_item.items() for path in paths]
     if orphans:
-        yield VectorDelete(orphans)
+        yield IndexDelete(ids=orphans)
         total.vectors_deleted += len(orphans)
     if settle:
         yield BulkWrite(tuple(settle))

@@ -1,14 +1,14 @@
 """Ranked search: ``search(prefix, query=...)`` by words, by meaning, or both (pure plans).
 
 * **lexical** (always available): Okapi BM25 (the ``bm25s`` library, Snowball-stemmed words;
-  an item scores as its best indexed field) over the indexed texts of
-  the live items under the namespace prefix that pass the filter, read from their values
-  fetched from MongoDB in one query (no copy of the text is stored). Work grows linearly with
-  the number of items under the prefix, which suits per-conversation, per-user and per-agent
-  namespaces (thousands to tens of thousands of items); ``lexical="text_index"`` uses MongoDB's
-  ``$text`` index instead, which scales with the collection on real MongoDB (the local
-  development server's ``$text`` requires every word, so it is not the default).
-* **vector**: the query is embedded and the Chroma index returns the nearest items under the
+  an item scores as its best indexed field) over the indexed texts of the live items under the
+  namespace prefix that pass the filter, read from their values fetched from MongoDB in one
+  query (no copy of the text is stored). Work grows linearly with the number of items under the
+  prefix, which suits per-conversation, per-user and per-agent namespaces (thousands to tens of
+  thousands of items); ``lexical="text_index"`` uses MongoDB's ``$text`` index instead, which
+  scales with the collection on real MongoDB (the local development server's ``$text`` requires
+  every word, so it is not the default).
+* **vector**: the query is embedded and the vector index returns the nearest entries under the
   prefix (an item scores as its best field, cosine similarity); MongoDB then keeps only live
   items that pass the filter, and the index is asked for more until the page is full or the
   index is exhausted.
@@ -24,26 +24,25 @@ not change.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from langgraph.store.base import SearchOp
 
-from langgraph_genesis_memory._mongo import Find, Plan, SideRequest, Target
+from langgraph_genesis_memory._mongo import Find
+from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory._services import IndexDelete, IndexQuery, RankWords
+from langgraph_genesis_memory.index._base import best_per_item
 from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
-from langgraph_genesis_memory.index._lexical import BM25Ranker, english_stemmer
-from langgraph_genesis_memory.store._documents import encode_path
-from langgraph_genesis_memory.store._vectors import VectorDelete, VectorQuery
+from langgraph_genesis_memory.store._documents import encode_path, extract_text
+from langgraph_genesis_memory.store._indexing import WHOLE_RESULT, index_paths
+from langgraph_genesis_memory.store._queries import AFTER_SEP, and_
 
 SearchMode = Literal["hybrid", "vector", "lexical"]
 
-BIG_BATCH = 100_000
+MAX_SEARCH_TEXT = 262_144
+"""Characters of an item's text kept for word ranking (longer texts are cut)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,8 @@ class SearchSettings:
         fusion_depth: How many of each ranking's best items are fused (a fixed window, so
             pages do not depend on ``offset``/``limit``).
         vector_weight: Weight of the vector ranking in RRF (the lexical ranking has 1.0).
+        vector_fields: The ``IndexConfig`` fields, or ``None`` without a vector index (then
+            every string of a value counts for words).
     """
 
     mode: SearchMode = "hybrid"
@@ -65,116 +66,69 @@ class SearchSettings:
     rrf_k: float = 20.0
     fusion_depth: int = 50
     vector_weight: float = 1.0
+    vector_fields: list[str] | None = None
 
 
-def _and(*clauses: dict[str, Any]) -> dict[str, Any]:
-    parts = [c for c in clauses if c]
-    if not parts:
-        return {}
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+def lexical_text(value: Mapping[str, Any], index: object, vector_fields: list[str] | None) -> str:
+    """The words an item keeps for MongoDB's ``$text`` index: its indexed fields, else every
+    string (without a vector index a put's ``index=`` is ignored, as in LangGraph)."""
+    if vector_fields is None:
+        paths: list[str] | None = None
+    else:
+        paths = index_paths(index, vector_fields)
+        if not paths:
+            return ""
+    return "\n".join(extract_text(value, paths))[:MAX_SEARCH_TEXT]
 
 
-@dataclass(frozen=True)
-class RankWords(SideRequest):
-    """BM25-rank ``texts`` for ``query``: matching ids only, best first, ties by id.
+def doc_texts(doc: Mapping[str, Any], vector_fields: list[str] | None) -> list[str]:
+    """The texts of a stored document for word ranking: one per indexed field.
 
-    An id may come with several texts (one per indexed field); it scores as its best text.
-    Words are stemmed (Snowball English) and English stop words dropped.
-
-    CPU work: the async path runs it in a worker thread so the event loop keeps going.
+    With a vector index, the same fields the vectors come from (so words and meaning rank the
+    same texts); without one, all of the value's strings as one text.
     """
-
-    ids: Sequence[str]
-    texts: Sequence[str]
-    query: str
-
-    def execute(self, target: Target) -> list[tuple[str, float]]:
-        """Rank in this thread."""
-        ranker = _ranker(self.ids, self.texts)
-        ranked = [(str(i), s) for i, s in ranker.rank(self.query, len(set(self.ids)))]
-        ranked.sort(key=lambda pair: (-pair[1], pair[0]))
-        return ranked
-
-    async def aexecute(self, target: Target) -> list[tuple[str, float]]:
-        """Rank in a worker thread."""
-        return await asyncio.to_thread(self.execute, target)
-
-
-@functools.lru_cache(maxsize=1)
-def _stemmer() -> Callable[[str], str]:
-    return english_stemmer()
-
-
-_RANKERS: OrderedDict[str, BM25Ranker] = OrderedDict()
-_RANKERS_LOCK = threading.Lock()
-RANKER_CACHE_SIZE = 32
-"""BM25 indexes kept per process, keyed by the exact texts they were built from."""
-
-
-def _ranker(ids: Sequence[str], texts: Sequence[str]) -> BM25Ranker:
-    """A BM25 index of these texts, built once and reused while they are unchanged.
-
-    The key is a digest of every id and text, so any write that changes the candidates (in this
-    process or another) simply builds a new index; nothing needs invalidating.
-    """
-    digest = hashlib.sha256()
-    for owner, text in zip(ids, texts, strict=True):
-        digest.update(owner.encode())
-        digest.update(b"\x00")
-        digest.update(text.encode())
-        digest.update(b"\x01")
-    key = digest.hexdigest()
-    with _RANKERS_LOCK:
-        found = _RANKERS.get(key)
-        if found is not None:
-            _RANKERS.move_to_end(key)
-            return found
-    ranker = BM25Ranker(list(ids), list(texts), stemmer=_stemmer())
-    with _RANKERS_LOCK:
-        _RANKERS[key] = ranker
-        while len(_RANKERS) > RANKER_CACHE_SIZE:
-            _RANKERS.popitem(last=False)
-    return ranker
+    value = doc.get("value") or {}
+    if vector_fields is None:
+        return ["\n".join(extract_text(value, None))[:MAX_SEARCH_TEXT]]
+    paths = index_paths(doc.get("index_paths"), vector_fields)
+    texts = ["\n".join(extract_text(value, [p]))[:MAX_SEARCH_TEXT] for p in paths]
+    return [t for t in texts if t]
 
 
 def _lexical_ranking(
-    op: SearchOp,
+    query: str,
     prefix: tuple[str, ...],
     scope: dict[str, Any],
     checks: dict[str, Any],
     depth: int,
     settings: SearchSettings,
-    text_of: Callable[[dict[str, Any]], list[str]],
 ) -> Plan[tuple[list[tuple[str, float]], list[str] | None]]:
     """Items sharing words with the query, best first; and every candidate id when known."""
-    assert op.query
     if settings.lexical == "text_index":
         # The prefix as a range of ns_key (not _id): $text plans well with it.
         encoded = encode_path(prefix)
-        ns_scope = {"ns_key": {"$gte": encoded, "$lt": encoded + "\x02"}} if prefix else {}
+        ns_scope = {"ns_key": {"$gte": encoded, "$lt": encoded + AFTER_SEP}} if prefix else {}
         docs = yield Find(
-            _and(ns_scope, checks, {"$text": {"$search": op.query}}),
+            and_(ns_scope, checks, {"$text": {"$search": query}}),
             {"score": {"$meta": "textScore"}},
             sort=[("score", {"$meta": "textScore"}), ("_id", 1)],
             limit=depth,
         )
         return [(d["_id"], float(d.get("score") or 0.0)) for d in docs], None
     docs = yield Find(
-        _and(scope, checks),
-        {"value": 1, "index_paths": 1},
-        sort=[("_id", 1)],
-        batch_size=BIG_BATCH,
-    )
+        and_(scope, checks), {"value": 1, "index_paths": 1}, sort=[("_id", 1)],
+        batch_size=WHOLE_RESULT,
+    )  # fmt: skip
     ids = [d["_id"] for d in docs]
     if not docs:
         return [], ids
     owners: list[str] = []
     texts: list[str] = []
     for doc in docs:
-        for text in text_of(doc):
+        for text in doc_texts(doc, settings.vector_fields):
             owners.append(doc["_id"])
             texts.append(text)
-    ranked = yield RankWords(owners, texts, op.query)
+    ranked = yield RankWords(ids=owners, texts=texts, query=query)
     return ranked, ids
 
 
@@ -187,23 +141,24 @@ def _vector_ranking(
 ) -> Plan[list[tuple[str, float]]]:
     n_results = max(2 * depth, 20)
     while True:
-        hits, exhausted = yield VectorQuery(embedding, n_results, prefix)
-        ids = [h.item_id for h in hits]
+        hits, exhausted = yield IndexQuery(query=embedding, n=n_results, namespace_prefix=prefix)
+        best = best_per_item(hits)
+        ids = [h.item_id for h in best]
         if not ids:
             return []
         found = yield Find({"_id": {"$in": ids}}, {"expires_at_ms": 1}, batch_size=len(ids))
         live = {d["_id"] for d in found if d.get("expires_at_ms", 0) > now_ms}
         gone = [i for i in ids if i not in live]
         if gone:
-            # Vectors of deleted or expired items (e.g. removed by MongoDB's TTL monitor): they
+            # Entries of deleted or expired items (e.g. removed by MongoDB's TTL monitor): they
             # can never be returned again, so drop them from the index on the way.
-            yield VectorDelete(item_ids=gone, tolerate=True)
+            yield IndexDelete(item_ids=gone, tolerate=True)
         if set(checks) - {"expires_at_ms"} and live:
             passing = yield Find(
-                _and(checks, {"_id": {"$in": sorted(live)}}), {"_id": 1}, batch_size=len(live)
+                and_(checks, {"_id": {"$in": sorted(live)}}), {"_id": 1}, batch_size=len(live)
             )
             live = {d["_id"] for d in passing}
-        kept = [(h.item_id, h.score) for h in hits if h.item_id in live]
+        kept = [(h.item_id, h.score) for h in best if h.item_id in live]
         if len(kept) >= depth or exhausted:
             kept.sort(key=lambda pair: (-pair[1], pair[0]))
             return kept[:depth]
@@ -219,7 +174,6 @@ def plan_ranked_search(
     projection: dict[str, Any] | None,
     settings: SearchSettings,
     embedding: Sequence[float] | None,
-    text_of: Callable[[dict[str, Any]], list[str]],
 ) -> Plan[list[tuple[dict[str, Any], float | None]]]:
     """Run one ``SearchOp`` that has a ``query`` (see the module docstring).
 
@@ -238,11 +192,11 @@ def plan_ranked_search(
         projection: The item fields to read for the page.
         settings: Mode and fusion settings.
         embedding: The query's embedding, or ``None`` without a vector index.
-        text_of: The texts of a stored document for BM25, one per indexed field.
 
     Returns:
         A plan whose value is the page: ``(document, score)`` pairs, best first.
     """
+    assert op.query
     want = op.offset + op.limit
     mode = settings.mode if embedding is not None else "lexical"
     window = max(settings.fusion_depth, 1)
@@ -255,7 +209,7 @@ def plan_ranked_search(
         vector = yield from _vector_ranking(embedding, prefix, checks, now_ms, depth)
     if mode in ("lexical", "hybrid"):
         words, candidates = yield from _lexical_ranking(
-            op, prefix, prefix_scope, checks, max(want, window), settings, text_of
+            op.query, prefix, prefix_scope, checks, max(want, window), settings
         )
     ranked: list[tuple[str, float | None]]
     if mode == "hybrid":
@@ -273,7 +227,7 @@ def plan_ranked_search(
         seen = {i for i, _ in ranked}
         if candidates is None:
             found = yield Find(
-                _and(prefix_scope, checks), {"_id": 1}, sort=[("_id", 1)],
+                and_(prefix_scope, checks), {"_id": 1}, sort=[("_id", 1)],
                 limit=want + len(seen), batch_size=want + len(seen),
             )  # fmt: skip
             candidates = [d["_id"] for d in found]

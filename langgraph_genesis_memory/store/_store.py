@@ -33,9 +33,13 @@ from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
 from langgraph_genesis_memory._config import data_dir_from_env, database_from_env
 from langgraph_genesis_memory._connection import open_async, open_sync
 from langgraph_genesis_memory._migrations import plan_setup
-from langgraph_genesis_memory._mongo import CreateIndexes, Plan, PlanRunner
+from langgraph_genesis_memory._mongo import CreateIndexes, PlanRunner
+from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory._services import Services
 from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
+from langgraph_genesis_memory.index._lexical import WordRanker
+from langgraph_genesis_memory.store._batch import StoreSchema, plan_batch
 from langgraph_genesis_memory.store._calls import (
     delete_op,
     get_op,
@@ -44,9 +48,9 @@ from langgraph_genesis_memory.store._calls import (
     search_op,
 )
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
-from langgraph_genesis_memory.store._plan import StoreSchema, plan_batch, plan_sweep
 from langgraph_genesis_memory.store._search import SearchMode, SearchSettings
 from langgraph_genesis_memory.store._ttl import TTLPolicy
+from langgraph_genesis_memory.store._writes import plan_sweep_items
 
 logger = logging.getLogger(__name__)
 
@@ -231,11 +235,8 @@ class GenesisStore(PlanRunner, BaseStore):
                 "(and/or async_vector_index=), or use GenesisStore.from_conn_string(index=...)."
             )
         if vector_index is not None and async_vector_index is None:
-            async_vector_index = AsyncChromaIndex(
-                collection=vector_index.collection, client=vector_index.client
-            )
-            # One core object for both APIs, so a rebuild through either is seen by both.
-            async_vector_index._sync = vector_index
+            # One index object for both APIs, so a rebuild through either is seen by both.
+            async_vector_index = AsyncChromaIndex.from_sync(vector_index)
         self.vector_index = vector_index
         self.async_vector_index = async_vector_index
         if search_mode not in ("hybrid", "vector", "lexical"):
@@ -246,9 +247,14 @@ class GenesisStore(PlanRunner, BaseStore):
             raise ConfigurationError(f"lexical must be 'bm25' or 'text_index'; got {lexical!r}.")
         self._schema = StoreSchema(
             ttl=self.ttl_policy,
-            vector_fields=None if self.index_config is None else self.index_config["fields"],
-            search=SearchSettings(mode=search_mode, lexical=lexical, rrf_k=float(rrf_k)),
+            search=SearchSettings(
+                mode=search_mode,
+                lexical=lexical,
+                rrf_k=float(rrf_k),
+                vector_fields=None if self.index_config is None else self.index_config["fields"],
+            ),
         )
+        self._ranker = WordRanker()
         self._timeout_ms = timeout_ms
         self.ttl_index = ttl_index
         self._clock = clock or _utcnow
@@ -369,8 +375,8 @@ class GenesisStore(PlanRunner, BaseStore):
             if index is not None:
                 args = _chroma_args(chroma, data_dir, name, collection)
                 avectors = await AsyncChromaIndex.from_config(**args)
-                if avectors._sync is not None:  # embedded: share the one client
-                    vectors = avectors._sync
+                if avectors.sync_index is not None:  # embedded: share the one client
+                    vectors = avectors.sync_index
                 else:
                     vectors = await asyncio.to_thread(ChromaIndex.from_config, **args)
             store = cls(
@@ -405,9 +411,9 @@ class GenesisStore(PlanRunner, BaseStore):
     def _default_collection(self) -> str:
         return self.collection_name
 
-    def _extras(self, is_async: bool) -> Mapping[str, Any]:
+    def _services(self, is_async: bool) -> Services:
         vectors = self.async_vector_index if is_async else self.vector_index
-        return {"vectors": vectors, "embeddings": self.embeddings}
+        return Services(embeddings=self.embeddings, vectors=vectors, ranker=self._ranker)
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Execute ``ops`` in one batch on the sync client (LangGraph ``BaseStore.batch``).
@@ -659,7 +665,7 @@ class GenesisStore(PlanRunner, BaseStore):
 
     # -- TTL sweeps ----------------------------------------------------------------------------
     def _plan_sweep(self) -> Plan[int]:
-        return plan_sweep(self._clock(), vectors=self._schema.vectors)
+        return plan_sweep_items(self._clock(), vectors=self._schema.vectors)
 
     def sweep(self) -> int:
         """Delete every expired item now, with its vectors.

@@ -21,8 +21,8 @@ from typing import Any, Literal, cast
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 
+from langgraph_genesis_memory._messages import dict_to_message
 from langgraph_genesis_memory.errors import MissingDependencyError
-from langgraph_genesis_memory.sessions._plans import dict_to_message
 from langgraph_genesis_memory.tokens import (
     DEFAULT_ENCODING,
     Encoder,

@@ -22,13 +22,13 @@ from langgraph.store.base import BaseStore
 from langgraph.types import Command
 from pydantic import Field
 
+from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.sessions._plans import (
-    Plan,
     arun_plan,
-    plan_list_handoffs,
+    handoff_order,
+    list_handoffs_op,
     plan_record_handoff,
-    resolve_store,
     run_plan,
 )
 from langgraph_genesis_memory.tokens import DEFAULT_ENCODING, Encoder
@@ -40,6 +40,7 @@ from langgraph_genesis_memory.tools._records import (
     build_record,
     merge_session,
 )
+from langgraph_genesis_memory.tools._store import resolve_store
 
 HANDOFF_DESTINATION_KEY = "__handoff_destination"
 """Tool metadata key naming the destination agent (the key ``langgraph-swarm`` reads)."""
@@ -406,11 +407,13 @@ def list_handoffs(
         >>> list_handoffs(InMemoryStore(), "thread-1")
         []
     """
-    return run_plan(store, plan_list_handoffs(tenant_id, session_id, limit=limit))
+    (items,) = store.batch([list_handoffs_op(tenant_id, session_id, limit)])
+    return handoff_order(items)
 
 
 async def alist_handoffs(
     store: BaseStore, session_id: str, *, tenant_id: str = "default", limit: int = 1000
 ) -> list[dict[str, Any]]:
     """Async twin of :func:`list_handoffs`."""
-    return await arun_plan(store, plan_list_handoffs(tenant_id, session_id, limit=limit))
+    (items,) = await store.abatch([list_handoffs_op(tenant_id, session_id, limit)])
+    return handoff_order(items)

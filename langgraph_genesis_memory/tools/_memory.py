@@ -28,16 +28,12 @@ from langgraph.config import get_config
 from langgraph.store.base import NOT_PROVIDED, BaseStore, GetOp, NotProvided, SearchOp
 from pydantic import Field
 
+from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.errors import ConfigurationError, InvalidFilterError
-from langgraph_genesis_memory.sessions._plans import (
-    Plan,
-    arun_plan,
-    now_iso,
-    put_op,
-    resolve_store,
-    run_plan,
-)
+from langgraph_genesis_memory.sessions._plans import arun_plan, policy_put, run_plan
+from langgraph_genesis_memory.sessions._records import now_iso
 from langgraph_genesis_memory.store._filters import translate_filter
+from langgraph_genesis_memory.tools._store import resolve_store
 
 Action = Literal["create", "update", "delete"]
 
@@ -127,7 +123,7 @@ def _plan_manage(
     if action == "create":
         memory_id = uuid.uuid4().hex
         value = {"content": content, "created_at": now_iso()}
-        yield [put_op(namespace, memory_id, value, ttl)]
+        yield [policy_put(namespace, memory_id, value, ttl)]
         return f"Created memory {memory_id}."
     assert memory_id is not None
     (item,) = yield [GetOp(namespace, memory_id)]
@@ -137,10 +133,10 @@ def _plan_manage(
             "call this tool again with action='create' and no id to save a new memory."
         )
     if action == "delete":
-        yield [put_op(namespace, memory_id, None)]
+        yield [policy_put(namespace, memory_id, None)]
         return f"Deleted memory {memory_id}."
     value = {**item.value, "content": content, "updated_at": now_iso()}
-    yield [put_op(namespace, memory_id, value, ttl)]
+    yield [policy_put(namespace, memory_id, value, ttl)]
     return f"Updated memory {memory_id}."
 
 

@@ -18,13 +18,13 @@ from typing import Any, TypedDict
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 
+from langgraph_genesis_memory._messages import message_to_dict
 from langgraph_genesis_memory.sessions._layout import (
     DEFAULT_TENANT,
     TENANT_KEY,
     USER_KEY,
     session_from_config,
 )
-from langgraph_genesis_memory.sessions._plans import message_to_dict
 from langgraph_genesis_memory.tokens import (
     DEFAULT_ENCODING,
     Encoder,

@@ -11,9 +11,8 @@ from langgraph.store.base import PutOp
 from langgraph_genesis_memory import ConfigurationError, GenesisStore
 from langgraph_genesis_memory.embeddings import HashEmbeddings
 from langgraph_genesis_memory.index import ChromaIndex
-from langgraph_genesis_memory.index._requests import vector_id
-from langgraph_genesis_memory.store._indexing import hashes_of, index_paths
-from langgraph_genesis_memory.store._vectors import vector_texts
+from langgraph_genesis_memory.index import entry_id as vector_id
+from langgraph_genesis_memory.store._indexing import hashes_of, index_paths, vector_texts
 
 DIMS = 256
 

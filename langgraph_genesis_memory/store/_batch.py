@@ -1,0 +1,311 @@
+"""The store's batch, written once for sync and async (a pure plan: it only yields requests).
+
+:func:`plan_batch` follows the semantics of LangGraph's reference ``InMemoryStore.batch``:
+results come back in input order, puts return ``None``, reads see the state from before the
+batch's writes, the last put to a ``(namespace, key)`` wins and ``value=None`` deletes. Every op
+is validated before any request is yielded, so a batch with one bad op writes nothing.
+
+The plan reads as its round trips:
+
+1. one :class:`~langgraph_genesis_memory._mongo.Parallel` read step gathering every op type's
+   requests (:class:`ReadStep`): one ``find`` for all gets, one query per plain search, one
+   aggregation per ``list_namespaces``, the query embeddings, and what the written items'
+   vectors are now;
+2. the ranked searches (:mod:`~langgraph_genesis_memory.store._search`), a few steps each;
+3. one ``bulk_write`` for every put, delete and TTL refresh, then the vector index
+   (:mod:`~langgraph_genesis_memory.store._writes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from langgraph.store.base import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
+
+from langgraph_genesis_memory._mongo import Aggregate, Find, Parallel
+from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory._services import Embed
+from langgraph_genesis_memory.errors import InvalidArgumentError
+from langgraph_genesis_memory.store._documents import decode_path, item_id, to_item, to_search_item
+from langgraph_genesis_memory.store._filters import translate_filter
+from langgraph_genesis_memory.store._queries import (
+    ITEM_PROJECTION,
+    condition_query,
+    epoch_ms,
+    list_namespaces_pipeline,
+    live,
+    plain_search,
+    scope,
+)
+from langgraph_genesis_memory.store._search import SearchSettings, lexical_text, plan_ranked_search
+from langgraph_genesis_memory.store._ttl import TTLPolicy
+from langgraph_genesis_memory.store._validation import (
+    validate_key,
+    validate_max_depth,
+    validate_namespace,
+    validate_namespace_prefix,
+    validate_page,
+    validate_query,
+    validate_refresh_ttl,
+    validate_value,
+)
+from langgraph_genesis_memory.store._writes import (
+    PreparedPut,
+    WriteSettings,
+    plan_writes,
+    previous_vectors,
+)
+
+
+@dataclass(frozen=True)
+class StoreSchema:
+    """What the planner needs to know about the store's configuration.
+
+    Attributes:
+        ttl: The TTL policy.
+        search: How ranked (``query=``) searches run; its ``vector_fields`` are the
+            ``IndexConfig`` fields (``None`` without a vector index: then a put's ``index=`` is
+            ignored, as in LangGraph).
+    """
+
+    ttl: TTLPolicy
+    search: SearchSettings = field(default_factory=SearchSettings)
+
+    @property
+    def vector_fields(self) -> list[str] | None:
+        """The ``IndexConfig`` fields, or ``None`` without a vector index."""
+        return self.search.vector_fields
+
+    @property
+    def vectors(self) -> bool:
+        """Whether the store keeps a vector index."""
+        return self.search.vector_fields is not None
+
+    @property
+    def writes(self) -> WriteSettings:
+        """What the writes need."""
+        return WriteSettings(self.vector_fields, self.search.lexical == "text_index")
+
+
+# -- validation ----------------------------------------------------------------------------------
+def _check_index(index: object) -> None:
+    if index is None or index is False:
+        return
+    if not isinstance(index, list) or not all(isinstance(p, str) and p for p in index):
+        raise InvalidArgumentError(
+            f"index must be False, None or a list of field paths; got {index!r:.80}."
+        )
+
+
+def _prepare_put(op: PutOp, schema: StoreSchema) -> PreparedPut:
+    namespace = validate_namespace(op.namespace)
+    key = validate_key(op.key)
+    _check_index(op.index)
+    ttl = schema.ttl.resolve(namespace, op.ttl)
+    text, value = "", None
+    if op.value is not None:
+        if schema.search.lexical == "text_index" and isinstance(op.value, Mapping):
+            text = lexical_text(op.value, op.index, schema.vector_fields)
+        # The whole document must fit: value, words, and our fields (under 4 KiB besides the
+        # namespace and key).
+        overhead = 4096 + len(text.encode()) + 2 * len(item_id(namespace, key).encode())
+        value = validate_value(op.value, overhead=overhead)
+    return PreparedPut(op, namespace, value, ttl, text)
+
+
+def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[str, PreparedPut]]:
+    """Validate every op; return per-op prepared data and the last put per item."""
+    prepared: list[Any] = []
+    puts: dict[str, PreparedPut] = {}
+    for position, op in enumerate(ops):
+        if isinstance(op, GetOp):
+            validate_refresh_ttl(op.refresh_ttl)
+            prepared.append(item_id(validate_namespace(op.namespace), validate_key(op.key)))
+        elif isinstance(op, SearchOp):
+            prefix = validate_namespace_prefix(op.namespace_prefix)
+            validate_page(op.limit, op.offset)
+            validate_query(op.query)
+            validate_refresh_ttl(op.refresh_ttl)
+            prepared.append((prefix, translate_filter(op.filter)))
+        elif isinstance(op, ListNamespacesOp):
+            validate_page(op.limit, op.offset)
+            validate_max_depth(op.max_depth)
+            conditions = op.match_conditions or ()
+            if not isinstance(conditions, tuple | list):
+                raise InvalidArgumentError(
+                    f"match_conditions must be a tuple of MatchCondition; got {conditions!r:.80}."
+                )
+            for condition in conditions:
+                condition_query(condition)
+            prepared.append(None)
+        elif isinstance(op, PutOp):
+            put = _prepare_put(op, schema)
+            doc_id = item_id(put.namespace, op.key)
+            put.positions = [*(puts[doc_id].positions if doc_id in puts else []), position]
+            puts[doc_id] = put
+            prepared.append(None)
+        else:
+            raise InvalidArgumentError(
+                f"Unknown store operation: {type(op).__name__}; batch() takes GetOp, PutOp, "
+                "SearchOp and ListNamespacesOp."
+            )
+    return prepared, puts
+
+
+# -- the read step -------------------------------------------------------------------------------
+@dataclass
+class ReadStep:
+    """The requests of one op type in the batch's read step, and how to decode their answers.
+
+    Attributes:
+        requests: What to send (joined with the other steps' into one ``Parallel``).
+        decode: Receives this step's answers, in the order of ``requests``.
+    """
+
+    requests: list[Any]
+    decode: Callable[[list[Any]], None]
+
+
+@dataclass
+class _Batch:
+    """The state one batch's steps share: its ops, results, and the reads that slide TTLs."""
+
+    ops: list[Op]
+    prepared: list[Any]
+    schema: StoreSchema
+    now_ms: int
+    results: list[Result]
+    refresh: dict[float, set[str]] = field(default_factory=dict)
+    embeddings: dict[str, Any] = field(default_factory=dict)
+    indexed: dict[str, Any] = field(default_factory=dict)
+
+    def touch(self, op: GetOp | SearchOp, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Remember to slide the TTL of ``docs``, read by ``op`` (LangGraph's ``refresh_ttl``)."""
+        if self.schema.ttl.refresh(op.refresh_ttl):
+            for doc in docs:
+                if doc.get("ttl"):
+                    self.refresh.setdefault(doc["ttl"], set()).add(doc["_id"])
+
+
+def _gets(batch: _Batch) -> ReadStep | None:
+    positions = [i for i, op in enumerate(batch.ops) if isinstance(op, GetOp)]
+    if not positions:
+        return None
+    ids = sorted({batch.prepared[i] for i in positions})
+    request = Find(
+        {"_id": {"$in": ids}, **live(batch.now_ms)}, ITEM_PROJECTION, batch_size=len(ids)
+    )
+
+    def decode(answers: list[Any]) -> None:
+        found = {doc["_id"]: doc for doc in answers[0]}
+        for i in positions:
+            doc = found.get(batch.prepared[i])
+            if doc is not None:
+                batch.results[i] = to_item(doc)
+                batch.touch(batch.ops[i], [doc])  # type: ignore[arg-type]
+
+    return ReadStep([request], decode)
+
+
+def _plain_search(batch: _Batch, i: int, op: SearchOp) -> ReadStep:
+    prefix, query_filter = batch.prepared[i]
+
+    def decode(answers: list[Any]) -> None:
+        batch.results[i] = [to_search_item(doc) for doc in answers[0]]
+        batch.touch(op, answers[0])
+
+    return ReadStep([plain_search(op, *scope(prefix, query_filter, batch.now_ms))], decode)
+
+
+def _listing(batch: _Batch, i: int, op: ListNamespacesOp) -> ReadStep:
+    def decode(answers: list[Any]) -> None:
+        batch.results[i] = [decode_path(row["_id"]) for row in answers[0]]
+
+    return ReadStep([Aggregate(list_namespaces_pipeline(op, batch.now_ms))], decode)
+
+
+def _query_embeddings(batch: _Batch, queries: list[str]) -> ReadStep | None:
+    if not queries:
+        return None
+
+    def decode(answers: list[Any]) -> None:
+        batch.embeddings = dict(zip(queries, answers[0], strict=True))
+
+    return ReadStep([Embed(texts=queries, query=True)], decode)
+
+
+def _previous_vectors(batch: _Batch, puts: Mapping[str, PreparedPut]) -> ReadStep | None:
+    if not batch.schema.vectors or not puts:
+        return None
+
+    def decode(answers: list[Any]) -> None:
+        batch.indexed = {doc["_id"]: doc for doc in answers[0]}
+
+    return ReadStep([previous_vectors(puts)], decode)
+
+
+def _read_steps(
+    batch: _Batch, puts: Mapping[str, PreparedPut], ranked: list[int]
+) -> list[ReadStep]:
+    steps: list[ReadStep | None] = [_gets(batch)]
+    for i, op in enumerate(batch.ops):
+        if isinstance(op, SearchOp | ListNamespacesOp) and op.limit == 0:
+            batch.results[i] = []
+        elif isinstance(op, SearchOp) and op.query:
+            ranked.append(i)
+        elif isinstance(op, SearchOp):
+            steps.append(_plain_search(batch, i, op))
+        elif isinstance(op, ListNamespacesOp):
+            steps.append(_listing(batch, i, op))
+    queries = sorted({batch.ops[i].query for i in ranked}) if batch.schema.vectors else []  # type: ignore[union-attr]
+    steps.append(_query_embeddings(batch, queries))  # type: ignore[arg-type]
+    steps.append(_previous_vectors(batch, puts))
+    return [s for s in steps if s is not None]
+
+
+def plan_batch(ops: Iterable[Op], schema: StoreSchema, now: datetime) -> Plan[list[Result]]:
+    """Execute a batch of LangGraph store ops (see the module docstring).
+
+    Args:
+        ops: ``GetOp``, ``SearchOp``, ``ListNamespacesOp`` and ``PutOp`` instances.
+        schema: The store's configuration.
+        now: The batch's clock (UTC).
+
+    Returns:
+        A plan whose value is the list of results, one per op, in input order.
+
+    Raises:
+        InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
+        InvalidArgumentError: For a bad op, before any request is yielded.
+        PartialWriteError: If MongoDB refused some of the batch's writes.
+    """
+    ops = list(ops)
+    prepared, puts = _validate(ops, schema)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates hold ms
+    batch = _Batch(ops, prepared, schema, epoch_ms(now), [None] * len(ops))
+
+    ranked: list[int] = []
+    steps = _read_steps(batch, puts, ranked)
+    if steps:
+        answers = yield Parallel(tuple(r for step in steps for r in step.requests))
+        start = 0
+        for step in steps:
+            step.decode(answers[start : start + len(step.requests)])
+            start += len(step.requests)
+
+    for i in ranked:
+        op: SearchOp = ops[i]  # type: ignore[assignment]
+        prefix, query_filter = prepared[i]
+        prefix_scope, checks = scope(prefix, query_filter, batch.now_ms)
+        page = yield from plan_ranked_search(
+            op, prefix, prefix_scope, checks, batch.now_ms, ITEM_PROJECTION, schema.search,
+            batch.embeddings.get(op.query or ""),
+        )  # fmt: skip
+        batch.results[i] = [to_search_item(doc, score) for doc, score in page]
+        batch.touch(op, [doc for doc, _ in page])
+
+    yield from plan_writes(puts, batch.refresh, batch.indexed, schema.writes, now)
+    return batch.results
