@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
@@ -101,3 +102,42 @@ async def async_saver(
     )
     await genesis.asetup()
     yield genesis
+
+
+class Api:
+    """A store seen through either its sync or its async methods; every call is awaited.
+
+    ``await api.put(...)`` calls ``store.put`` in sync mode and ``await store.aput`` in async
+    mode (likewise get, search, delete, list_namespaces, batch).
+    """
+
+    def __init__(self, store: Any, mode: str) -> None:
+        self.store = store
+        self.mode = mode
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if self.mode == "sync":
+            method = getattr(self.store, name)
+
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                return method(*args, **kwargs)
+
+        else:
+            amethod = getattr(self.store, f"a{name}")
+
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                return await amethod(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Which API a store test goes through."""
+    return str(request.param)
+
+
+@pytest.fixture
+def api(astore: GenesisStore, mode: str) -> Api:
+    """The test's GenesisStore (both clients) through the API under test."""
+    return Api(astore, mode)

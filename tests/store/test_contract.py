@@ -1,4 +1,8 @@
-"""The BaseStore contract, op by op, sync and async, against the real local server."""
+"""The BaseStore contract, op by op, against the real local server.
+
+The contract tests take the ``api`` fixture: each runs twice, through the store's sync methods
+and through its async ones (``aput``, ``aget``... on pymongo's ``AsyncMongoClient``).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ import pytest
 from langgraph.store.base import GetOp, Item, ListNamespacesOp, PutOp, SearchItem, SearchOp
 
 from langgraph_genesis_memory import GenesisStore
+from tests.conftest import Api
 
 
-def test_put_get_roundtrip(store: GenesisStore) -> None:
+async def test_put_get_roundtrip(api: Api) -> None:
     value = {"text": "likes tea", "n": 3, "nested": {"a": [1, 2, {"b": None}]}, "ok": True}
-    store.put(("agent", "qa"), "pref", value)
-    item = store.get(("agent", "qa"), "pref")
+    await api.put(("agent", "qa"), "pref", value)
+    item = await api.get(("agent", "qa"), "pref")
     assert isinstance(item, Item)
     assert item.value == value
     assert item.namespace == ("agent", "qa")
@@ -23,15 +28,15 @@ def test_put_get_roundtrip(store: GenesisStore) -> None:
     assert abs((datetime.now(UTC) - item.created_at).total_seconds()) < 60
 
 
-def test_get_missing_returns_none(store: GenesisStore) -> None:
-    assert store.get(("agent", "qa"), "nothing") is None
+async def test_get_missing_returns_none(api: Api) -> None:
+    assert await api.get(("agent", "qa"), "nothing") is None
 
 
-def test_overwrite_keeps_created_at_and_refreshes_updated_at(store: GenesisStore) -> None:
-    store.put(("users",), "u1", {"v": 1})
-    first = store.get(("users",), "u1")
-    store.put(("users",), "u1", {"v": 2})
-    second = store.get(("users",), "u1")
+async def test_overwrite_keeps_created_at_and_refreshes_updated_at(api: Api) -> None:
+    await api.put(("users",), "u1", {"v": 1})
+    first = await api.get(("users",), "u1")
+    await api.put(("users",), "u1", {"v": 2})
+    second = await api.get(("users",), "u1")
     assert first is not None and second is not None
     assert second.value == {"v": 2}
     assert second.created_at == first.created_at
@@ -39,17 +44,17 @@ def test_overwrite_keeps_created_at_and_refreshes_updated_at(store: GenesisStore
     assert isinstance(second.updated_at, datetime)
 
 
-def test_delete(store: GenesisStore) -> None:
-    store.put(("users",), "u1", {"v": 1})
-    store.delete(("users",), "u1")
-    assert store.get(("users",), "u1") is None
-    store.delete(("users",), "never-existed")  # deleting a missing key is not an error
+async def test_delete(api: Api) -> None:
+    await api.put(("users",), "u1", {"v": 1})
+    await api.delete(("users",), "u1")
+    assert await api.get(("users",), "u1") is None
+    await api.delete(("users",), "never-existed")  # deleting a missing key is not an error
 
 
-def test_batch_semantics_match_in_memory_store(store: GenesisStore) -> None:
+async def test_batch_semantics_match_in_memory_store(api: Api) -> None:
     ns = ("docs",)
-    store.put(ns, "a", {"v": "old"})
-    results = store.batch(
+    await api.put(ns, "a", {"v": "old"})
+    results = await api.batch(
         [
             GetOp(ns, "a"),
             PutOp(ns, "a", {"v": "first"}),
@@ -66,103 +71,106 @@ def test_batch_semantics_match_in_memory_store(store: GenesisStore) -> None:
     assert results[3].value == {"v": "old"}
     assert [i.key for i in results[6]] == ["a"]
     assert results[7] == [ns]
-    assert store.get(ns, "a").value == {"v": "last"}
-    assert store.get(ns, "b") is None
+    assert (await api.get(ns, "a")).value == {"v": "last"}
+    assert await api.get(ns, "b") is None
 
 
-def test_search_prefix_isolation_and_filters(store: GenesisStore) -> None:
-    store.put(("tenant", "a"), "1", {"score": 9, "tag": "x", "meta": {"tier": "pro"}})
-    store.put(("tenant", "a", "deep"), "2", {"score": 10, "tag": "y", "meta": {"tier": "free"}})
-    store.put(("tenant", "ab"), "3", {"score": 11, "tag": "x"})
-    store.put(("other",), "4", {"score": 12, "tag": "x"})
+async def test_search_prefix_isolation_and_filters(api: Api) -> None:
+    await api.put(("tenant", "a"), "1", {"score": 9, "tag": "x", "meta": {"tier": "pro"}})
+    await api.put(("tenant", "a", "deep"), "2", {"score": 10, "tag": "y", "meta": {"tier": "free"}})
+    await api.put(("tenant", "ab"), "3", {"score": 11, "tag": "x"})
+    await api.put(("other",), "4", {"score": 12, "tag": "x"})
 
     keys = lambda items: sorted(i.key for i in items)  # noqa: E731
-    assert keys(store.search(("tenant", "a"))) == ["1", "2"]
-    assert keys(store.search(("tenant",))) == ["1", "2", "3"]
-    assert keys(store.search(())) == ["1", "2", "3", "4"]
+    assert keys(await api.search(("tenant", "a"))) == ["1", "2"]
+    assert keys(await api.search(("tenant",))) == ["1", "2", "3"]
+    assert keys(await api.search(())) == ["1", "2", "3", "4"]
     # numeric comparison, not text comparison: 9 < 10 although "9" > "10"
-    assert keys(store.search(("tenant",), filter={"score": {"$gt": 9}})) == ["2", "3"]
-    assert keys(store.search(("tenant",), filter={"score": {"$gte": 9, "$lt": 11}})) == ["1", "2"]
-    assert keys(store.search(("tenant",), filter={"score": {"$lte": 10}})) == ["1", "2"]
-    assert keys(store.search(("tenant",), filter={"tag": "x"})) == ["1", "3"]
-    assert keys(store.search(("tenant",), filter={"tag": {"$ne": "x"}})) == ["2"]
-    assert keys(store.search(("tenant",), filter={"tag": {"$eq": "y"}})) == ["2"]
-    assert keys(store.search(("tenant",), filter={"meta": {"tier": "pro"}})) == ["1"]
-    assert keys(store.search(("tenant",), filter={"meta.tier": "free"})) == ["2"]
-    assert keys(store.search(("tenant",), filter={"tag": {"$in": ["y", "z"]}})) == ["2"]
-    assert keys(store.search(("tenant",), filter={"tag": {"$nin": ["y"]}})) == ["1", "3"]
-    assert keys(store.search(("tenant",), filter={"meta": {"$exists": False}})) == ["3"]
+    assert keys(await api.search(("tenant",), filter={"score": {"$gt": 9}})) == ["2", "3"]
+    assert keys(await api.search(("tenant",), filter={"score": {"$gte": 9, "$lt": 11}})) == [
+        "1",
+        "2",
+    ]
+    assert keys(await api.search(("tenant",), filter={"score": {"$lte": 10}})) == ["1", "2"]
+    assert keys(await api.search(("tenant",), filter={"tag": "x"})) == ["1", "3"]
+    assert keys(await api.search(("tenant",), filter={"tag": {"$ne": "x"}})) == ["2"]
+    assert keys(await api.search(("tenant",), filter={"tag": {"$eq": "y"}})) == ["2"]
+    assert keys(await api.search(("tenant",), filter={"meta": {"tier": "pro"}})) == ["1"]
+    assert keys(await api.search(("tenant",), filter={"meta.tier": "free"})) == ["2"]
+    assert keys(await api.search(("tenant",), filter={"tag": {"$in": ["y", "z"]}})) == ["2"]
+    assert keys(await api.search(("tenant",), filter={"tag": {"$nin": ["y"]}})) == ["1", "3"]
+    assert keys(await api.search(("tenant",), filter={"meta": {"$exists": False}})) == ["3"]
 
 
-def test_search_pagination_is_stable(store: GenesisStore) -> None:
+async def test_search_pagination_is_stable(api: Api) -> None:
     ns = ("pages",)
-    store.batch([PutOp(ns, f"k{i:02d}", {"i": i}) for i in range(23)])
-    everything = store.search(ns, limit=100)
+    await api.batch([PutOp(ns, f"k{i:02d}", {"i": i}) for i in range(23)])
+    everything = await api.search(ns, limit=100)
     assert len(everything) == 23
-    pages = [store.search(ns, limit=5, offset=o) for o in range(0, 25, 5)]
+    pages = [await api.search(ns, limit=5, offset=o) for o in range(0, 25, 5)]
     flat = [i.key for page in pages for i in page]
     assert flat == [i.key for i in everything]
     assert len(set(flat)) == 23
-    assert store.search(ns, limit=0) == []
+    assert await api.search(ns, limit=0) == []
 
 
-def test_search_orders_by_updated_at_newest_first(store: GenesisStore) -> None:
+async def test_search_orders_by_updated_at_newest_first(api: Api) -> None:
     ns = ("order",)
     for key in ("a", "b", "c"):
-        store.put(ns, key, {"k": key})
+        await api.put(ns, key, {"k": key})
         time.sleep(0.005)  # BSON dates hold milliseconds: keep the writes apart
-    store.put(ns, "a", {"k": "a", "again": True})
-    keys = [i.key for i in store.search(ns)]
+    await api.put(ns, "a", {"k": "a", "again": True})
+    keys = [i.key for i in await api.search(ns)]
     assert keys[0] == "a"
-    assert all(isinstance(i, SearchItem) and i.score is None for i in store.search(ns))
+    assert all(isinstance(i, SearchItem) and i.score is None for i in await api.search(ns))
 
 
-def test_text_query_ranks_by_words(store: GenesisStore) -> None:
+async def test_text_query_ranks_by_words(api: Api) -> None:
     ns = ("notes",)
-    store.put(ns, "tea", {"text": "Caroline drinks green tea every morning"})
-    store.put(ns, "hike", {"text": "Melanie went hiking in the mountains"})
-    store.put(ns, "both", {"text": "tea after hiking, tea before sleeping"})
-    results = store.search(ns, query="tea")
+    await api.put(ns, "tea", {"text": "Caroline drinks green tea every morning"})
+    await api.put(ns, "hike", {"text": "Melanie went hiking in the mountains"})
+    await api.put(ns, "both", {"text": "tea after hiking, tea before sleeping"})
+    results = await api.search(ns, query="tea")
     # Items sharing words come first, best first; the rest follow unscored (as InMemoryStore).
     assert {i.key for i in results[:2]} == {"tea", "both"}
     assert all(i.score is not None for i in results[:2])
     assert [(i.key, i.score) for i in results[2:]] == [("hike", None)]
-    assert [i.key for i in store.search(ns, query="mountains", limit=1)] == ["hike"]
-    assert store.search(ns, query="tea", filter={"text": {"$ne": "x"}}, limit=1)[0].key in {
+    assert [i.key for i in await api.search(ns, query="mountains", limit=1)] == ["hike"]
+    assert (await api.search(ns, query="tea", filter={"text": {"$ne": "x"}}, limit=1))[0].key in {
         "tea",
         "both",
     }
 
 
-def test_list_namespaces(store: GenesisStore) -> None:
+async def test_list_namespaces(api: Api) -> None:
     for ns in [("a", "b"), ("a", "b", "c"), ("a", "x y"), ("a-x",), ("b", "c"), ("a", "b")]:
-        store.put(ns, "k", {"v": 1})
-    store.put(("a", "b"), "k2", {"v": 1})
-    assert store.list_namespaces() == [
+        await api.put(ns, "k", {"v": 1})
+    await api.put(("a", "b"), "k2", {"v": 1})
+    assert await api.list_namespaces() == [
         ("a", "b"),
         ("a", "b", "c"),
         ("a", "x y"),
         ("a-x",),
         ("b", "c"),
     ]
-    assert store.list_namespaces(prefix=("a",)) == [("a", "b"), ("a", "b", "c"), ("a", "x y")]
-    assert store.list_namespaces(suffix=("c",)) == [("a", "b", "c"), ("b", "c")]
-    assert store.list_namespaces(prefix=("*", "b")) == [("a", "b"), ("a", "b", "c")]
-    assert store.list_namespaces(suffix=("b", "*")) == [("a", "b", "c"), ("b", "c")]
-    assert store.list_namespaces(max_depth=1) == [("a",), ("a-x",), ("b",)]
-    assert store.list_namespaces(prefix=("a",), max_depth=2) == [("a", "b"), ("a", "x y")]
-    assert store.list_namespaces(limit=2, offset=1) == [("a", "b", "c"), ("a", "x y")]
-    assert store.list_namespaces(max_depth=1, limit=1, offset=1) == [("a-x",)]
+    assert await api.list_namespaces(prefix=("a",)) == [("a", "b"), ("a", "b", "c"), ("a", "x y")]
+    assert await api.list_namespaces(suffix=("c",)) == [("a", "b", "c"), ("b", "c")]
+    assert await api.list_namespaces(prefix=("*", "b")) == [("a", "b"), ("a", "b", "c")]
+    assert await api.list_namespaces(suffix=("b", "*")) == [("a", "b", "c"), ("b", "c")]
+    assert await api.list_namespaces(max_depth=1) == [("a",), ("a-x",), ("b",)]
+    assert await api.list_namespaces(prefix=("a",), max_depth=2) == [("a", "b"), ("a", "x y")]
+    assert await api.list_namespaces(limit=2, offset=1) == [("a", "b", "c"), ("a", "x y")]
+    assert await api.list_namespaces(max_depth=1, limit=1, offset=1) == [("a-x",)]
 
 
-def test_labels_with_separator_characters_stay_distinct(store: GenesisStore) -> None:
+async def test_labels_with_separator_characters_stay_distinct(api: Api) -> None:
     tricky = [("a\x01b",), ("a", "b"), ("a\x02",), ("a\x02\x02",), ("a",)]
     for ns in tricky:
-        store.put(ns, "k\x01x", {"ns": list(ns)})
+        await api.put(ns, "k\x01x", {"ns": list(ns)})
     for ns in tricky:
-        assert store.get(ns, "k\x01x").value == {"ns": list(ns)}
-    assert store.list_namespaces() == sorted(tricky)
-    assert sorted(i.value["ns"] for i in store.search(("a",))) == [["a"], ["a", "b"]]
+        assert (await api.get(ns, "k\x01x")).value == {"ns": list(ns)}
+    assert await api.list_namespaces() == sorted(tricky)
+    assert sorted(i.value["ns"] for i in await api.search(("a",))) == [["a"], ["a", "b"]]
 
 
 async def test_async_contract(astore: GenesisStore) -> None:

@@ -22,7 +22,6 @@ import math
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,49 +41,12 @@ from langgraph.store.memory import InMemoryStore
 from langgraph_genesis_memory import GenesisStore
 from langgraph_genesis_memory.embeddings import HashEmbeddings
 from langgraph_genesis_memory.index import ChromaIndex
+from tests.conftest import Api
 
 DIMS = 512
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-class Api:
-    """A store seen through either its sync or its async methods; every call is awaited.
-
-    ``await api.put(...)`` calls ``store.put`` in sync mode and ``await store.aput`` in async
-    mode (likewise get, search, delete, list_namespaces, batch).
-    """
-
-    def __init__(self, store: Any, mode: str) -> None:
-        self.store = store
-        self.mode = mode
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if self.mode == "sync":
-            method = getattr(self.store, name)
-
-            async def call(*args: Any, **kwargs: Any) -> Any:
-                return method(*args, **kwargs)
-
-        else:
-            method = getattr(self.store, f"a{name}")
-
-            async def call(*args: Any, **kwargs: Any) -> Any:
-                return await method(*args, **kwargs)
-
-        return call
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def api(astore: GenesisStore, mode: str) -> Api:
-    """GenesisStore (both clients) through the API under test."""
-    return Api(astore, mode)
 
 
 @pytest.fixture
