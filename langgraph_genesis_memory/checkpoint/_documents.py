@@ -7,7 +7,7 @@ Two collections (names derived from one base name, default ``checkpoints``):
     ``thread_id`` (so deleting, copying or expiring a thread is one query per collection):
 
     * ``checkpoint``: one per checkpoint, ``_id`` ``thread_id US checkpoint_ns US checkpoint_id``
-      (``US`` is the separator :data:`SEP`). It holds the serialized checkpoint *without* its
+      (``US`` is the separator :data:`ID_SEP`). It holds the serialized checkpoint *without* its
       channel values (``t``/``d``), the serialized metadata (``mt``/``md_bytes``), a queryable
       plain copy of the metadata (``md``, used by ``list(filter=...)`` and
       ``delete_for_runs``), the parent id and the channel versions as ``[channel, version]``
@@ -39,11 +39,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import threading
 import uuid
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -52,12 +50,21 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 
+from langgraph_genesis_memory.checkpoint._known import KnownElements
 from langgraph_genesis_memory.errors import ConfigurationError, InvalidFilterError
 
-SEP = "\x1f"
-"""Separator inside ids (ASCII unit separator); thread ids and namespaces may not contain it.
+ID_SEP = "\x1f"
+"""Separator between the parts of a document ``_id`` (thread id, namespace, checkpoint id,
+channel, task...): the ASCII unit separator, which thread ids and namespaces may not contain.
 
-Not NUL: strings holding NUL are not matched reliably outside ``_id`` on every server."""
+Not NUL: strings holding NUL are not matched reliably outside ``_id`` on every server. (The
+store separates namespace labels with another character.)"""
+
+TERM_SEP = "\x1f"
+"""Separator between a metadata key and its canonical value in a filter term
+(:func:`filter_terms`); metadata filter keys may not contain it."""
+
+_DIGEST_SEP = b"\x1f"  # between type and payload in a list element's digest: never change it
 
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
 """Largest payload (bytes) kept in one document; bigger values are split into chunks."""
@@ -94,7 +101,7 @@ def _check_part(name: str, value: Any) -> str:
             "{'configurable': {'thread_id': 'session-1'}} to invoke/stream."
         )
     text = str(value)
-    if SEP in text:
+    if ID_SEP in text:
         raise ConfigurationError(
             f"{name} must not contain the character \\x1f (ASCII unit separator), got {text!r}."
         )
@@ -116,33 +123,33 @@ def read_config(config: RunnableConfig) -> tuple[str, str, str | None]:
 
 def checkpoint_doc_id(thread_id: str, ns: str, checkpoint_id: str) -> str:
     """``_id`` of a checkpoint document."""
-    return f"{thread_id}{SEP}{ns}{SEP}{checkpoint_id}"
+    return f"{thread_id}{ID_SEP}{ns}{ID_SEP}{checkpoint_id}"
 
 
 def blob_id(thread_id: str, ns: str, channel: str, version: Any) -> str:
     """``_id`` of the value of ``channel`` at ``version`` (``repr`` keeps 1 and "1" apart)."""
-    return f"{thread_id}{SEP}{ns}{SEP}{channel}{SEP}{version!r}"
+    return f"{thread_id}{ID_SEP}{ns}{ID_SEP}{channel}{ID_SEP}{version!r}"
 
 
-def item_id(thread_id: str, ns: str, digest: bytes) -> str:
+def element_id(thread_id: str, ns: str, digest: bytes) -> str:
     """``_id`` of one list element, addressed by its digest within a thread and namespace."""
-    return f"{thread_id}{SEP}{ns}{SEP}#{digest.hex()}"
+    return f"{thread_id}{ID_SEP}{ns}{ID_SEP}#{digest.hex()}"
 
 
 def thread_doc_id(thread_id: str) -> str:
     """``_id`` of a thread's TTL record (one separator: no other id has only one)."""
-    return f"{thread_id}{SEP}#thread"
+    return f"{thread_id}{ID_SEP}#thread"
 
 
 def write_doc_id(cp_id: str, task_id: str, idx: int) -> str:
     """Record id of one pending write (LangGraph keys writes by task and index): its chunks
     are named after it (and it was the ``_id`` of a write in the earlier layout)."""
-    return f"{cp_id}{SEP}{task_id}{SEP}{idx}"
+    return f"{cp_id}{ID_SEP}{task_id}{ID_SEP}{idx}"
 
 
 def task_doc_id(cp_id: str, task_id: str) -> str:
     """``_id`` of the document holding all pending writes of one task for one checkpoint."""
-    return f"{cp_id}{SEP}{task_id}"
+    return f"{cp_id}{ID_SEP}{task_id}"
 
 
 def write_key(idx: int) -> str:
@@ -212,7 +219,7 @@ def _plain(value: Any) -> tuple[bool, Any]:
 
 def _safe_key(key: str) -> bool:
     return (
-        bool(key) and not key.startswith("$") and "." not in key and SEP not in key
+        bool(key) and not key.startswith("$") and "." not in key and TERM_SEP not in key
         and "\x00" not in key and _is_unicode(key)
     )  # fmt: skip
 
@@ -265,11 +272,11 @@ def filter_terms(metadata: Mapping[str, Any]) -> list[str]:
     """
     terms = []
     for key, value in metadata.items():
-        if isinstance(key, str) and SEP not in key and _is_unicode(key):
+        if isinstance(key, str) and TERM_SEP not in key and _is_unicode(key):
             terms.append(key)
             text = canonical_json(value)
             if text is not None:
-                terms.append(f"{key}{SEP}{text}")
+                terms.append(f"{key}{TERM_SEP}{text}")
     return terms
 
 
@@ -300,7 +307,7 @@ def metadata_filter(filter: Mapping[str, Any] | None) -> dict[str, Any]:
     """
     clauses = []
     for key, value in (filter or {}).items():
-        if not isinstance(key, str) or SEP in key or not _is_unicode(key):
+        if not isinstance(key, str) or TERM_SEP in key or not _is_unicode(key):
             raise InvalidFilterError(
                 f"Checkpoint metadata filter keys must be strings of valid Unicode without "
                 f"\\x1f; got {key!r:.80}."
@@ -311,9 +318,10 @@ def metadata_filter(filter: Mapping[str, Any] | None) -> dict[str, Any]:
                 f"Checkpoint metadata filter value for {key!r} must be JSON-like (str, number, "
                 f"bool, None, list, dict), a datetime or a UUID; got {value!r:.80}."
             )
-        term = {"mf": {"$in": [f"{key}{SEP}{text}"]}}
+        term = {"mf": {"$in": [f"{key}{TERM_SEP}{text}"]}}
         # As InMemorySaver (metadata.get(key) == value): None also matches a missing key.
-        clauses.append({"$or": [term, {"mf": {"$nin": [key]}}]} if value is None else term)
+        missing = {"mf": {"$nin": [key]}}
+        clauses.append({"$or": [term, missing]} if value is None else term)
     if not clauses:
         return {}
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -341,75 +349,21 @@ def chunk_ids(head: Mapping[str, Any]) -> list[str]:
     so a write replacing another never overwrites chunks the stored one still refers to.
     """
     nonce = head.get("c")
-    stem = f"{head['_id']}{SEP}~" + (f"{nonce}." if nonce else "")
+    stem = f"{head['_id']}{ID_SEP}~" + (f"{nonce}." if nonce else "")
     return [f"{stem}{i}" for i in range(1, int(head.get("n") or 1))]
 
 
-class KnownItems:
-    """A bounded, thread-safe memory of the list items this process stored for each thread.
-
-    Lets ``put`` skip re-sending the elements of a growing list. An entry is trusted only
-    while the thread's history continues from the checkpoint this process wrote last (LangGraph
-    passes that checkpoint as the parent of the next): a new session, a fork from an older
-    checkpoint or a write by another process starts a fresh entry, and every element is sent
-    again (an idempotent insert-if-absent). It is forgotten for a thread whenever this saver
-    deletes, prunes, copies into or sweeps that thread.
-    """
-
-    def __init__(self, max_threads: int = 2048) -> None:
-        self._lock = threading.Lock()
-        self._known: OrderedDict[tuple[str, str], tuple[str | None, set[bytes]]] = OrderedDict()
-        self._max = max_threads
-
-    def missing(
-        self, thread_id: str, ns: str, parent_id: str | None, digests: Iterable[bytes]
-    ) -> set[bytes]:
-        """The digests not known to be stored for a checkpoint whose parent is ``parent_id``."""
-        with self._lock:
-            entry = self._known.get((thread_id, ns))
-            if entry is None or parent_id is None or entry[0] != parent_id:
-                return set(digests)
-            return {d for d in digests if d not in entry[1]}
-
-    def add(
-        self,
-        thread_id: str,
-        ns: str,
-        parent_id: str | None,
-        checkpoint_id: str,
-        digests: Iterable[bytes],
-    ) -> None:
-        """Record that ``checkpoint_id`` (child of ``parent_id``) and its items are stored."""
-        with self._lock:
-            key = (thread_id, ns)
-            entry = self._known.pop(key, None)
-            known = entry[1] if entry is not None and entry[0] == parent_id else set()
-            known.update(digests)
-            self._known[key] = (checkpoint_id, known)
-            while len(self._known) > self._max:
-                self._known.popitem(last=False)
-
-    def forget(self, thread_ids: Iterable[str]) -> None:
-        """Drop what is known about these threads."""
-        with self._lock:
-            gone = set(thread_ids)
-            for key in [k for k in self._known if k[0] in gone]:
-                del self._known[key]
-
-
-@dataclass
+@dataclass(frozen=True)
 class Codec:
     """Serialization of values into record documents (LangGraph serde protocol).
 
     Attributes:
         serde: The saver's serializer (``dumps_typed``/``loads_typed``).
         chunk_bytes: Largest payload per document, in bytes.
-        known: Items this process has stored (see :class:`KnownItems`).
     """
 
     serde: SerializerProtocol
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
-    known: KnownItems = field(default_factory=KnownItems)
 
     def dumps(self, value: Any) -> tuple[str, bytes]:
         """Serialize ``value`` with the serde; the payload always as ``bytes`` (BSON binary)."""
@@ -420,28 +374,44 @@ class Codec:
         """Deserialize a ``(type, payload)`` pair with the serde."""
         return self.serde.loads_typed(typed)
 
-    def record(self, rec_id: str, thread_id: str, ns: str, t: str, data: bytes) -> list[dict]:
+    def record(
+        self, rec_id: str, thread_id: str, ns: str, type_name: str, data: bytes
+    ) -> list[dict]:
         """The documents holding one serialized payload: a head, then chunks if it is large.
+
+        Args:
+            rec_id: The head's ``_id``; chunks are named after it.
+            thread_id, ns: The thread and namespace the record belongs to.
+            type_name: The serde's type tag (stored as ``t``).
+            data: The serialized payload (stored as ``d``, split over chunks if large).
 
         Returns:
             ``[head, chunk1, chunk2, ...]``; each a full document with ``_id``.
         """
         size = self.chunk_bytes
         n = max(1, math.ceil(len(data) / size))
-        head = {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns, "t": t,
+        head = {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns, "t": type_name,
                 "d": data[:size], "n": n}  # fmt: skip
         docs = [head]
         for i in range(1, n):
             docs.append(
-                {"_id": f"{rec_id}{SEP}~{i}", "thread_id": thread_id, "checkpoint_ns": ns,
-                 "kind": "chunk", "owner": rec_id, "i": i, "d": data[i * size : (i + 1) * size]}
+                {"_id": f"{rec_id}{ID_SEP}~{i}", "thread_id": thread_id, "checkpoint_ns": ns,
+                 "kind": "chunk", "owner": rec_id, "i": i,
+                 "d": data[i * size : (i + 1) * size]}
             )  # fmt: skip
         return docs
 
     def inline_record(
-        self, rec_id: str, thread_id: str, ns: str, t: str, data: bytes, budget: int
+        self, rec_id: str, thread_id: str, ns: str, type_name: str, data: bytes, budget: int
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """One payload as an entry embedded in another document, within ``budget`` bytes.
+
+        Args:
+            rec_id: The record id the chunks are owned by.
+            thread_id, ns: The thread and namespace the record belongs to.
+            type_name: The serde's type tag (``t``).
+            data: The serialized payload (``d``).
+            budget: Bytes still free for inline payloads in the embedding document.
 
         Returns:
             ``(entry, chunk_docs)``: ``entry`` holds the payload inline when it fits the
@@ -449,11 +419,11 @@ class Codec:
             documents (named with a random nonce ``c``, owned by ``rec_id``).
         """
         if len(data) <= max(budget, 0):
-            return {"t": t, "d": data, "n": 1}, []
+            return {"t": type_name, "d": data, "n": 1}, []
         nonce = uuid.uuid4().hex[:12]
         size = self.chunk_bytes
         pieces = [data[i : i + size] for i in range(0, len(data), size)]
-        entry = {"t": t, "d": b"", "n": 1 + len(pieces), "c": nonce}
+        entry = {"t": type_name, "d": b"", "n": 1 + len(pieces), "c": nonce}
         ids = chunk_ids({"_id": rec_id, **entry})
         docs = [
             {
@@ -474,18 +444,32 @@ class Codec:
             # Ciphertexts are randomized; address the element by its plaintext encoding instead
             # (only a keyed hash of it is stored, never the plaintext).
             typed = self.serde.serde.dumps_typed(element)
-        h = hashlib.blake2b(typed[0].encode() + SEP.encode() + typed[1], digest_size=DIGEST_BYTES)
+        h = hashlib.blake2b(typed[0].encode() + _DIGEST_SEP + typed[1], digest_size=DIGEST_BYTES)
         return h.digest()
 
     def channel_docs(
-        self, thread_id: str, ns: str, parent_id: str | None, rec_id: str, value: Any
+        self,
+        thread_id: str,
+        ns: str,
+        parent_id: str | None,
+        rec_id: str,
+        value: Any,
+        known: KnownElements,
     ) -> tuple[list[dict], list[dict], set[bytes]]:
         """Documents for one channel value of a checkpoint whose parent is ``parent_id``.
 
+        Args:
+            thread_id, ns: The checkpoint's thread and namespace.
+            parent_id: The checkpoint's parent id (``None`` for the first of a thread).
+            rec_id: The value's ``_id`` (:func:`blob_id`).
+            value: The channel value.
+            known: The saver's record of stored list elements; only read here (elements it
+                knows are stored are not sent again).
+
         Returns:
-            ``(blob_docs, item_docs, digests)``: the head (and chunks) that overwrite
-            ``rec_id``; item documents to insert if absent; the digests of every element
-            (remembered once the write succeeded).
+            ``(blob_docs, element_docs, digests)``: the head (and chunks) that overwrite
+            ``rec_id``; element documents to insert if absent; the digests of every element
+            (for the saver to remember once the write succeeded).
         """
         if type(value) is list and len(value) >= _LIST_MIN:
             try:
@@ -495,18 +479,18 @@ class Codec:
                 digests = []
             packed = b"".join(digests)
             if digests and len(packed) <= self.chunk_bytes:
-                missing = self.known.missing(thread_id, ns, parent_id, digests)
-                items: list[dict] = []
+                missing = known.missing(thread_id, ns, parent_id, digests)
+                elements: list[dict] = []
                 seen: set[bytes] = set()
                 for dg, ty in zip(digests, typed_items, strict=True):
                     if dg in missing and dg not in seen:
                         seen.add(dg)
-                        docs = self.record(item_id(thread_id, ns, dg), thread_id, ns, *ty)
+                        docs = self.record(element_id(thread_id, ns, dg), thread_id, ns, *ty)
                         docs[0]["kind"] = "item"
-                        items.extend(docs)
+                        elements.extend(docs)
                 head = {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns,
                         "kind": "list", "t": None, "d": packed, "n": 1}  # fmt: skip
-                return [head], items, set(digests)
+                return [head], elements, set(digests)
         docs = self.record(rec_id, thread_id, ns, *self.dumps(value))
         docs[0]["kind"] = "value"
         return docs, [], set()

@@ -5,6 +5,12 @@ their results; :class:`~langgraph_genesis_memory.checkpoint._saver.GenesisSaver`
 ``run_sync`` (``MongoClient``) or ``run_async`` (``AsyncMongoClient``). Semantics follow
 LangGraph's reference ``InMemorySaver``.
 
+Plans are pure: the saver passes in what they need from outside (the time, ``now_ms``, in epoch
+milliseconds; its :class:`~langgraph_genesis_memory.checkpoint._known.KnownElements`, read
+only), and plans return what the saver should remember (``plan_put`` returns the
+:class:`~langgraph_genesis_memory.checkpoint._known.ElementsStored`; deleting plans return the
+threads they touched); the saver updates its state after the plan succeeded.
+
 Round trips: ``put`` 1 (one ordered ``bulk_write``: new values, then the checkpoint that
 refers to them, so a crash never leaves a checkpoint pointing at missing values);
 ``put_writes`` 1 (one ``bulk_write`` for all writes); ``get_tuple`` at most 3 and ``list`` at
@@ -15,7 +21,6 @@ over the chunk size); ``delete_thread`` 1; ``copy_thread`` 3; ``prune`` and
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,13 +43,13 @@ from langgraph_genesis_memory._mongo import (
     Delete,
     Find,
     Parallel,
-    Plan,
     Request,
     Update,
 )
+from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.checkpoint._documents import (
     DIGEST_BYTES,
-    SEP,
+    ID_SEP,
     Codec,
     Collections,
     assemble_bytes,
@@ -52,8 +57,8 @@ from langgraph_genesis_memory.checkpoint._documents import (
     checkpoint_doc_id,
     chunk_ids,
     chunk_owners,
+    element_id,
     filter_terms,
-    item_id,
     metadata_filter,
     plain_metadata,
     read_config,
@@ -63,6 +68,7 @@ from langgraph_genesis_memory.checkpoint._documents import (
     write_doc_id,
     write_key,
 )
+from langgraph_genesis_memory.checkpoint._known import ElementsStored, KnownElements
 from langgraph_genesis_memory.errors import ConfigurationError
 
 LIST_PAGE_SIZE = 100
@@ -89,10 +95,6 @@ class SaverSchema:
     ttl_minutes: float | None = None
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _overwrite(doc: Mapping[str, Any]) -> UpdateOne:
     rest = {k: v for k, v in doc.items() if k != "_id"}
     return UpdateOne({"_id": doc["_id"]}, {"$set": rest}, upsert=True)
@@ -103,12 +105,11 @@ def _insert_if_absent(doc: Mapping[str, Any]) -> UpdateOne:
     return UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": rest}, upsert=True)
 
 
-def _refresh(schema: SaverSchema, thread_ids: Iterable[str]) -> list[UpdateOne]:
-    """Updates that push the threads' expiry ``ttl_minutes`` into the future (if TTL is on)."""
+def _refresh(schema: SaverSchema, thread_ids: Iterable[str], now_ms: int) -> list[UpdateOne]:
+    """Updates that push the threads' expiry ``ttl_minutes`` past ``now_ms`` (if TTL is on)."""
     if schema.ttl_minutes is None:
         return []
-    now = _now_ms()
-    expires = now + int(schema.ttl_minutes * 60_000)
+    expires = now_ms + int(schema.ttl_minutes * 60_000)
     return [
         UpdateOne(
             {"_id": thread_doc_id(t)},
@@ -117,7 +118,7 @@ def _refresh(schema: SaverSchema, thread_ids: Iterable[str]) -> list[UpdateOne]:
                     "kind": "thread",
                     "thread_id": t,
                     "expires_at_ms": expires,
-                    "touched_at_ms": now,
+                    "touched_at_ms": now_ms,
                 }
             },
             upsert=True,
@@ -143,11 +144,23 @@ def plan_put(
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
     new_versions: ChannelVersions,
-) -> Plan[RunnableConfig]:
+    known: KnownElements,
+    now_ms: int,
+) -> Plan[tuple[RunnableConfig, ElementsStored]]:
     """Store a checkpoint; only the channels in ``new_versions`` get new values.
 
+    Args:
+        schema: The saver's schema.
+        config: The parent's config (``thread_id``, ``checkpoint_ns``, parent id).
+        checkpoint, metadata, new_versions: As LangGraph's ``BaseCheckpointSaver.put``.
+        known: The saver's record of stored list elements (read only: elements it knows
+            are stored are not sent again).
+        now_ms: The current time in epoch milliseconds (refreshes the thread's TTL).
+
     Returns:
-        The config of the stored checkpoint (thread, namespace, checkpoint id).
+        A plan whose value is the config of the stored checkpoint (thread, namespace,
+        checkpoint id) and the list elements now stored, for the saver to record in
+        ``known`` (:meth:`KnownElements.record`).
     """
     thread_id, ns, parent_id = read_config(config)
     codec = schema.codec
@@ -158,15 +171,17 @@ def plan_put(
     for channel, version in new_versions.items():
         rid = blob_id(thread_id, ns, channel, version)
         if channel in values:
-            blobs, items, found = codec.channel_docs(thread_id, ns, parent_id, rid, values[channel])
+            blobs, elements, found = codec.channel_docs(
+                thread_id, ns, parent_id, rid, values[channel], known
+            )
         else:
-            blobs, items, found = [codec.empty_doc(thread_id, ns, rid)], [], set()
-        blob_ops.extend(_insert_if_absent(d) for d in items)
+            blobs, elements, found = [codec.empty_doc(thread_id, ns, rid)], [], set()
+        blob_ops.extend(_insert_if_absent(d) for d in elements)
         blob_ops.extend(_overwrite(d) for d in blobs)
         digests |= found
     md = get_checkpoint_metadata(config, metadata)
-    t, d = codec.dumps(cp)
-    mt, mb = codec.dumps(md)
+    cp_type, cp_blob = codec.dumps(cp)
+    md_type, md_blob = codec.dumps(md)
     checkpoint_id = str(checkpoint["id"])
     doc = {
         "_id": checkpoint_doc_id(thread_id, ns, checkpoint_id),
@@ -175,18 +190,18 @@ def plan_put(
         "checkpoint_ns": ns,
         "checkpoint_id": checkpoint_id,
         "parent_checkpoint_id": parent_id,
-        "t": t,
-        "d": d,
-        "mt": mt,
-        "md_bytes": mb,
+        "t": cp_type,
+        "d": cp_blob,
+        "mt": md_type,
+        "md_bytes": md_blob,
         "md": plain_metadata(md),
         "mf": filter_terms(md),
         "versions": [[ch, v] for ch, v in checkpoint["channel_versions"].items()],
     }
-    ops = [*_refresh(schema, [thread_id]), *blob_ops, _overwrite(doc)]
+    ops = [*_refresh(schema, [thread_id], now_ms), *blob_ops, _overwrite(doc)]
     yield BulkWrite(ops, ordered=True, collection=schema.collections.checkpoints)
-    codec.known.add(thread_id, ns, parent_id, checkpoint_id, digests)
-    return _config(thread_id, ns, checkpoint_id)
+    stored = ElementsStored(thread_id, ns, parent_id, checkpoint_id, frozenset(digests))
+    return _config(thread_id, ns, checkpoint_id), stored
 
 
 MAX_PUT_WRITES_ATTEMPTS = 16
@@ -292,10 +307,10 @@ def _blob_ids(doc: Mapping[str, Any]) -> list[str]:
     return [blob_id(doc["thread_id"], doc["checkpoint_ns"], ch, v) for ch, v in doc["versions"]]
 
 
-def _item_ids(head: Mapping[str, Any]) -> list[str]:
+def _element_ids(head: Mapping[str, Any]) -> list[str]:
     packed = bytes(head.get("d") or b"")
     return [
-        item_id(head["thread_id"], head["checkpoint_ns"], packed[i : i + DIGEST_BYTES])
+        element_id(head["thread_id"], head["checkpoint_ns"], packed[i : i + DIGEST_BYTES])
         for i in range(0, len(packed), DIGEST_BYTES)
     ]
 
@@ -307,9 +322,11 @@ def _unique(ids: Iterable[str]) -> list[str]:
 def _fetch(
     schema: SaverSchema,
     docs: Sequence[Mapping[str, Any]],
+    now_ms: int,
     writes: Sequence[Mapping[str, Any]] | None = None,
 ) -> Plan[list[CheckpointTuple]]:
-    """Turn checkpoint documents into ``CheckpointTuple``s (values, writes, expiry)."""
+    """Turn checkpoint documents into ``CheckpointTuple``s (values, writes; threads expired
+    at ``now_ms`` are left out)."""
     if not docs:
         return []
     cols = schema.collections
@@ -325,18 +342,17 @@ def _fetch(
     heads = {h["_id"]: h for h in results[0]}
     all_writes = [w for doc in (writes if writes is not None else results[1])
                   for w in task_writes(doc)]  # fmt: skip
-    now = _now_ms()
     expired = {
         h["thread_id"]
         for h in heads.values()
-        if h.get("kind") == "thread" and h.get("expires_at_ms", now + 1) <= now
+        if h.get("kind") == "thread" and h.get("expires_at_ms", now_ms + 1) <= now_ms
     }
 
-    # Second step: list items and chunks; a third only for items that are themselves chunked.
+    # Second step: list elements and chunks; a third only for elements that are chunked.
     extra: dict[str, Mapping[str, Any]] = {}
     more: list[str] = []
     for head in heads.values():
-        more.extend(_item_ids(head) if head.get("kind") == "list" else chunk_ids(head))
+        more.extend(_element_ids(head) if head.get("kind") == "list" else chunk_ids(head))
     for w in all_writes:
         more.extend(chunk_ids(w))
     while more:
@@ -349,7 +365,7 @@ def _fetch(
     def load(rec: Mapping[str, Any]) -> Any:
         return codec.loads((rec["t"], assemble_bytes(rec, extra)))
 
-    def load_item(rid: str) -> Any:
+    def load_element(rid: str) -> Any:
         rec = extra.get(rid)
         if rec is None:
             raise LookupError(f"List element {rid!r} is missing.")
@@ -371,7 +387,7 @@ def _fetch(
             if head is None or head.get("kind") == "empty":
                 continue
             if head.get("kind") == "list":
-                channel_values[channel] = [load_item(i) for i in _item_ids(head)]
+                channel_values[channel] = [load_element(i) for i in _element_ids(head)]
             else:
                 channel_values[channel] = load(head)
         checkpoint["channel_values"] = channel_values
@@ -392,8 +408,13 @@ def _fetch(
     return tuples
 
 
-def plan_get_tuple(schema: SaverSchema, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
-    """The checkpoint named by ``config``, or the thread's latest in its namespace."""
+def plan_get_tuple(
+    schema: SaverSchema, config: RunnableConfig, now_ms: int
+) -> Plan[CheckpointTuple | None]:
+    """The checkpoint named by ``config``, or the thread's latest in its namespace.
+
+    ``now_ms`` (epoch milliseconds) decides which threads have expired (hidden).
+    """
     thread_id, ns, checkpoint_id = read_config(config)
     cols = schema.collections
     writes: list[Mapping[str, Any]] | None = None
@@ -410,7 +431,7 @@ def plan_get_tuple(schema: SaverSchema, config: RunnableConfig) -> Plan[Checkpoi
             limit=1,
             collection=cols.checkpoints,
         )
-    tuples = yield from _fetch(schema, docs, writes)
+    tuples = yield from _fetch(schema, docs, now_ms, writes)
     return tuples[0] if tuples else None
 
 
@@ -449,12 +470,17 @@ ListCursor = tuple[str, str]
 
 
 def plan_list_page(
-    schema: SaverSchema, query: Mapping[str, Any], after: ListCursor | None, limit: int
+    schema: SaverSchema,
+    query: Mapping[str, Any],
+    after: ListCursor | None,
+    limit: int,
+    now_ms: int,
 ) -> Plan[tuple[list[CheckpointTuple], ListCursor | None]]:
     """One page of ``list``: newest first (checkpoint ids sort by time), ``limit`` at most.
 
     Pages continue from ``after`` (keyset pagination, not ``skip``), so checkpoints added
     while a caller iterates never shift later pages: nothing is yielded twice or skipped.
+    Threads expired at ``now_ms`` (epoch milliseconds) are left out.
 
     Returns:
         A plan whose value is the page and the cursor of the next one (``None`` at the end).
@@ -470,44 +496,9 @@ def plan_list_page(
         limit=limit,
         collection=schema.collections.checkpoints,
     )
-    tuples = yield from _fetch(schema, docs)
+    tuples = yield from _fetch(schema, docs, now_ms)
     cursor = (docs[-1]["checkpoint_id"], docs[-1]["_id"]) if len(docs) == limit else None
     return tuples, cursor
-
-
-BACKFILL_BATCH = 1000
-"""Checkpoints updated per round trip by :func:`plan_backfill_terms`."""
-
-
-def plan_backfill_terms(schema: SaverSchema) -> Plan[int]:
-    """Give checkpoints written before schema version 2 their metadata filter terms (``mf``).
-
-    Idempotent: only checkpoints without ``mf`` are touched. A checkpoint whose metadata the
-    serde cannot read (e.g. encrypted with another key) gets no terms, so it matches no filter.
-
-    Returns:
-        A plan whose value is the number of checkpoints updated.
-    """
-    done = 0
-    while True:
-        docs = yield Find(
-            {"kind": "checkpoint", "mf": {"$exists": False}},
-            {"mt": 1, "md_bytes": 1},
-            limit=BACKFILL_BATCH,
-            collection=schema.collections.checkpoints,
-        )
-        updates = []
-        for doc in docs:
-            try:
-                terms = filter_terms(schema.codec.loads((doc["mt"], doc["md_bytes"])))
-            except Exception:  # noqa: BLE001 - unreadable metadata: no terms, never retried
-                terms = []
-            updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"mf": terms}}))
-        if updates:
-            yield BulkWrite(updates, collection=schema.collections.checkpoints)
-        done += len(updates)
-        if len(docs) < BACKFILL_BATCH:
-            return done
 
 
 # -- deleting, copying, retention ----------------------------------------------------------------
@@ -518,30 +509,34 @@ def plan_delete_threads(schema: SaverSchema, thread_ids: Sequence[str]) -> Plan[
         return None
     match = {"thread_id": {"$in": threads}}
     yield Parallel([Delete(match, collection=c) for c in schema.collections.all()])
-    schema.codec.known.forget(threads)
     return None
 
 
 def _rewrite(doc: Mapping[str, Any], source: str, target: str) -> dict[str, Any]:
     out = dict(doc)
     out["thread_id"] = target
-    prefix = f"{source}{SEP}"
+    prefix = f"{source}{ID_SEP}"
     for key in ("_id", "cp", "owner"):
         value = out.get(key)
         if isinstance(value, str) and value.startswith(prefix):
-            out[key] = f"{target}{SEP}{value[len(prefix) :]}"
+            out[key] = f"{target}{ID_SEP}{value[len(prefix) :]}"
     return out
 
 
-def plan_copy_thread(schema: SaverSchema, source: str, target: str) -> Plan[int]:
+def plan_copy_thread(schema: SaverSchema, source: str, target: str, now_ms: int) -> Plan[int]:
     """Copy all checkpoints (every namespace), writes and values of a thread to another.
 
+    The target's TTL (if any) is refreshed from ``now_ms`` (epoch milliseconds).
+
     Returns:
-        The number of checkpoints copied.
+        A plan whose value is the number of checkpoints copied.
+
+    Raises:
+        ConfigurationError: If a thread id contains the id separator ``\\x1f``.
     """
     src, dst = str(source), str(target)
     for name, value in (("source_thread_id", src), ("target_thread_id", dst)):
-        if SEP in value:
+        if ID_SEP in value:
             raise ConfigurationError(f"{name} must not contain the character \\x1f.")
     if src == dst:
         return 0
@@ -553,12 +548,11 @@ def plan_copy_thread(schema: SaverSchema, source: str, target: str) -> Plan[int]
     checkpoints = [d for d in stored if d.get("kind") == "checkpoint"]
     if not checkpoints:
         return 0
-    schema.codec.known.forget([dst])
     if writes:
         yield BulkWrite([_overwrite(_rewrite(d, src, dst)) for d in writes], collection=cols.writes)
     values = [d for d in stored if d.get("kind") != "checkpoint"]
     yield BulkWrite(
-        [*_refresh(schema, [dst])]
+        [*_refresh(schema, [dst], now_ms)]
         + [_overwrite(_rewrite(d, src, dst)) for d in values + checkpoints],  # values first
         ordered=True,
         collection=cols.checkpoints,
@@ -567,7 +561,7 @@ def plan_copy_thread(schema: SaverSchema, source: str, target: str) -> Plan[int]
 
 
 def _plan_collect(schema: SaverSchema, threads: Sequence[str]) -> Plan[None]:
-    """Delete the writes, values, list items and chunks no remaining checkpoint refers to."""
+    """Delete the writes, values, list elements and chunks no remaining checkpoint refers to."""
     cols = schema.collections
     in_threads = {"$in": list(threads)}
     remaining = yield Find(
@@ -589,10 +583,10 @@ def _plan_collect(schema: SaverSchema, threads: Sequence[str]) -> Plan[None]:
         ]
     )
     kept_cps = set(cp_ids)
-    items = _unique(i for head in lists for i in _item_ids(head))
+    elements = _unique(i for head in lists for i in _element_ids(head))
     owners = (
         referenced
-        + items
+        + elements
         + [owner for w in chunked_writes if w["cp"] in kept_cps for owner in chunk_owners(w)]
     )
     yield Delete(
@@ -600,26 +594,26 @@ def _plan_collect(schema: SaverSchema, threads: Sequence[str]) -> Plan[None]:
             "thread_id": in_threads,
             "$or": [
                 {"kind": {"$in": _VALUE_KINDS}, "_id": {"$nin": referenced}},
-                {"kind": "item", "_id": {"$nin": items}},
+                {"kind": "item", "_id": {"$nin": elements}},
                 {"kind": "chunk", "owner": {"$nin": owners}},
             ],
         },
         collection=cols.checkpoints,
     )
-    schema.codec.known.forget(threads)
     return None
 
 
-def plan_delete_for_runs(schema: SaverSchema, run_ids: Sequence[str]) -> Plan[int]:
+def plan_delete_for_runs(schema: SaverSchema, run_ids: Sequence[str]) -> Plan[list[str]]:
     """Delete the checkpoints whose metadata ``run_id`` is one of ``run_ids``, their writes,
     and every value no remaining checkpoint refers to.
 
     Returns:
-        The number of checkpoints deleted.
+        A plan whose value is the threads that lost checkpoints (for the saver to forget what
+        it knew about their list elements).
     """
     runs = [str(r) for r in run_ids]
     if not runs:
-        return 0
+        return []
     cols = schema.collections
     docs = yield Find(
         {"kind": "checkpoint", "md.run_id": {"$in": runs}},
@@ -627,14 +621,15 @@ def plan_delete_for_runs(schema: SaverSchema, run_ids: Sequence[str]) -> Plan[in
         collection=cols.checkpoints,
     )
     if not docs:
-        return 0
+        return []
     ids = [d["_id"] for d in docs]
     yield Parallel(
         [Delete({"_id": {"$in": ids}}, collection=cols.checkpoints),
          Delete({"cp": {"$in": ids}}, collection=cols.writes)]
     )  # fmt: skip
-    yield from _plan_collect(schema, _unique(d["thread_id"] for d in docs))
-    return len(ids)
+    threads = _unique(d["thread_id"] for d in docs)
+    yield from _plan_collect(schema, threads)
+    return threads
 
 
 def plan_prune(schema: SaverSchema, thread_ids: Sequence[str], strategy: str) -> Plan[None]:
@@ -675,23 +670,25 @@ def plan_prune(schema: SaverSchema, thread_ids: Sequence[str], strategy: str) ->
     return None
 
 
-def plan_sweep(schema: SaverSchema) -> Plan[int]:
-    """Delete every thread whose TTL has run out (all its documents).
+def plan_sweep_threads(schema: SaverSchema, now_ms: int) -> Plan[list[str]]:
+    """Delete every thread whose TTL has run out by ``now_ms`` (all its documents).
+
+    Args:
+        schema: The saver's schema.
+        now_ms: The current time in epoch milliseconds.
 
     Returns:
-        The number of threads removed.
+        A plan whose value is the threads removed.
     """
     cols = schema.collections
-    now = _now_ms()
     expired = yield Find(
-        {"kind": "thread", "expires_at_ms": {"$lte": now}},
+        {"kind": "thread", "expires_at_ms": {"$lte": now_ms}},
         {"thread_id": 1},
         collection=cols.checkpoints,
     )
     threads = _unique(d["thread_id"] for d in expired)
     if not threads:
-        return 0
+        return []
     match = {"thread_id": {"$in": threads}}
     yield Parallel([Delete(match, collection=c) for c in cols.all()])
-    schema.codec.known.forget(threads)
-    return len(threads)
+    return threads

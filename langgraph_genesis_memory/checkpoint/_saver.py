@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from os import PathLike
@@ -22,17 +23,18 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, MongoCl
 from langgraph_genesis_memory._config import database_from_env
 from langgraph_genesis_memory._connection import open_async, open_sync
 from langgraph_genesis_memory._migrations import Migration, plan_setup
-from langgraph_genesis_memory._mongo import Plan, PlanRunner
+from langgraph_genesis_memory._mongo import PlanRunner
+from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.checkpoint._documents import (
     DEFAULT_CHUNK_BYTES,
     Codec,
     Collections,
 )
+from langgraph_genesis_memory.checkpoint._known import ElementsStored, KnownElements
 from langgraph_genesis_memory.checkpoint._plan import (
     LIST_PAGE_SIZE,
     SaverSchema,
     list_query,
-    plan_backfill_terms,
     plan_copy_thread,
     plan_delete_for_runs,
     plan_delete_threads,
@@ -41,8 +43,9 @@ from langgraph_genesis_memory.checkpoint._plan import (
     plan_prune,
     plan_put,
     plan_put_writes,
-    plan_sweep,
+    plan_sweep_threads,
 )
+from langgraph_genesis_memory.checkpoint._upgrades import plan_backfill_filter_terms
 from langgraph_genesis_memory.errors import ConfigurationError
 
 CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel] | Migration]] = {
@@ -63,7 +66,9 @@ CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel] | Migration]] = {
             IndexModel([("expires_at_ms", ASCENDING)], name="expires_at_ms", sparse=True),
         ],
         # 2: list(filter=...) matches canonical metadata terms (mf); older checkpoints get them.
-        Migration([IndexModel([("mf", ASCENDING)], name="metadata_terms")], plan_backfill_terms),
+        Migration(
+            [IndexModel([("mf", ASCENDING)], name="metadata_terms")], plan_backfill_filter_terms
+        ),
     ],
     "writes": [
         [
@@ -74,6 +79,11 @@ CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel] | Migration]] = {
 }
 """Index sets by collection role and schema version (see
 :mod:`langgraph_genesis_memory._migrations`)."""
+
+
+def _now_ms() -> int:
+    """The wall clock in epoch milliseconds: the time the saver passes to its plans."""
+    return int(time.time() * 1000)
 
 
 class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
@@ -104,6 +114,10 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
 
     The constructor does no I/O. Use :meth:`from_conn_string` / :meth:`afrom_conn_string` to
     open (and later close) clients; call :meth:`setup` once to create the indexes.
+
+    The saver remembers which list elements this process stored per thread (so a growing
+    message list sends only new messages); that memory belongs to the saver object, is updated
+    only after a write succeeded, and is shared with clones made by ``with_allowlist``.
 
     Args:
         client: A pymongo ``MongoClient`` for the sync API.
@@ -176,6 +190,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         self.collections = Collections(collection)
         self.ttl_minutes = ttl_minutes
         self._timeout_ms = timeout_ms
+        self._known_elements = KnownElements()
         self._schema_cache = SaverSchema(
             self.collections, Codec(self.serde, chunk_bytes), ttl_minutes
         )
@@ -185,7 +200,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         # ``with_allowlist`` clones the saver with another serde: follow it, keep the rest.
         cached = self._schema_cache
         if cached.codec.serde is not self.serde:
-            codec = Codec(self.serde, cached.codec.chunk_bytes, cached.codec.known)
+            codec = Codec(self.serde, cached.codec.chunk_bytes)
             cached = self._schema_cache = SaverSchema(self.collections, codec, self.ttl_minutes)
         return cached
 
@@ -318,11 +333,11 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
             ConfigurationError: If ``thread_id`` is missing.
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        return self._run(plan_get_tuple(self._schema, config))
+        return self._run(plan_get_tuple(self._schema, config, _now_ms()))
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """Async twin of :meth:`get_tuple`."""
-        return await self._arun(plan_get_tuple(self._schema, config))
+        return await self._arun(plan_get_tuple(self._schema, config, _now_ms()))
 
     def list(
         self,
@@ -351,7 +366,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         cursor, left = None, limit
         while left is None or left > 0:
             size = LIST_PAGE_SIZE if left is None else min(LIST_PAGE_SIZE, left)
-            page, cursor = self._run(plan_list_page(self._schema, query, cursor, size))
+            page, cursor = self._run(plan_list_page(self._schema, query, cursor, size, _now_ms()))
             yield from page
             if cursor is None:
                 return
@@ -370,7 +385,9 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         cursor, left = None, limit
         while left is None or left > 0:
             size = LIST_PAGE_SIZE if left is None else min(LIST_PAGE_SIZE, left)
-            page, cursor = await self._arun(plan_list_page(self._schema, query, cursor, size))
+            page, cursor = await self._arun(
+                plan_list_page(self._schema, query, cursor, size, _now_ms())
+            )
             for item in page:
                 yield item
             if cursor is None:
@@ -400,7 +417,9 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Returns:
             The stored checkpoint's config.
         """
-        return self._run(plan_put(self._schema, config, checkpoint, metadata, new_versions))
+        stored, elements = self._run(self._plan_put(config, checkpoint, metadata, new_versions))
+        self._known_elements.record(elements)
+        return stored
 
     async def aput(
         self,
@@ -410,7 +429,27 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Async twin of :meth:`put`."""
-        return await self._arun(plan_put(self._schema, config, checkpoint, metadata, new_versions))
+        plan = self._plan_put(config, checkpoint, metadata, new_versions)
+        stored, elements = await self._arun(plan)
+        self._known_elements.record(elements)
+        return stored
+
+    def _plan_put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Plan[tuple[RunnableConfig, ElementsStored]]:
+        return plan_put(
+            self._schema,
+            config,
+            checkpoint,
+            metadata,
+            new_versions,
+            self._known_elements,
+            _now_ms(),
+        )
 
     def put_writes(
         self,
@@ -444,11 +483,13 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete a thread: its checkpoints in every namespace, writes and values."""
-        self._run(plan_delete_threads(self._schema, [thread_id]))
+        with self._known_elements.forgetting([thread_id]):
+            self._run(plan_delete_threads(self._schema, [thread_id]))
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async twin of :meth:`delete_thread`."""
-        await self._arun(plan_delete_threads(self._schema, [thread_id]))
+        with self._known_elements.forgetting([thread_id]):
+            await self._arun(plan_delete_threads(self._schema, [thread_id]))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints created by these runs (metadata ``run_id``), their pending
@@ -457,11 +498,16 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Args:
             run_ids: LangGraph run ids; unknown ids are ignored.
         """
-        self._run(plan_delete_for_runs(self._schema, run_ids), per_request=True)
+        with self._known_elements.forgetting(None):
+            threads = self._run(plan_delete_for_runs(self._schema, run_ids), per_request=True)
+        self._known_elements.forget(threads)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Async twin of :meth:`delete_for_runs`."""
-        await self._arun(plan_delete_for_runs(self._schema, run_ids), per_request=True)
+        plan = plan_delete_for_runs(self._schema, run_ids)
+        with self._known_elements.forgetting(None):
+            threads = await self._arun(plan, per_request=True)
+        self._known_elements.forget(threads)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint (all namespaces), pending write and value of a thread.
@@ -469,15 +515,15 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Documents already in the target with the same ids are overwritten; a missing source
         copies nothing.
         """
-        self._run(
-            plan_copy_thread(self._schema, source_thread_id, target_thread_id), per_request=True
-        )
+        plan = plan_copy_thread(self._schema, source_thread_id, target_thread_id, _now_ms())
+        with self._known_elements.forgetting([target_thread_id]):
+            self._run(plan, per_request=True)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Async twin of :meth:`copy_thread`."""
-        await self._arun(
-            plan_copy_thread(self._schema, source_thread_id, target_thread_id), per_request=True
-        )
+        plan = plan_copy_thread(self._schema, source_thread_id, target_thread_id, _now_ms())
+        with self._known_elements.forgetting([target_thread_id]):
+            await self._arun(plan, per_request=True)
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Prune threads (LangGraph ``BaseCheckpointSaver.prune``).
@@ -495,11 +541,15 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
             As LangGraph warns for ``DeltaChannel`` (beta) graphs, ``keep_latest`` drops the
             ancestor writes such channels replay; do not prune threads of those graphs.
         """
-        self._run(plan_prune(self._schema, thread_ids, strategy), per_request=True)
+        threads = [str(t) for t in thread_ids]
+        with self._known_elements.forgetting(threads):
+            self._run(plan_prune(self._schema, threads, strategy), per_request=True)
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Async twin of :meth:`prune`."""
-        await self._arun(plan_prune(self._schema, thread_ids, strategy), per_request=True)
+        threads = [str(t) for t in thread_ids]
+        with self._known_elements.forgetting(threads):
+            await self._arun(plan_prune(self._schema, threads, strategy), per_request=True)
 
     def sweep(self) -> int:
         """Delete every thread whose TTL (``ttl_minutes`` after its last write) has run out.
@@ -511,11 +561,18 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Returns:
             The number of threads removed.
         """
-        return self._run(plan_sweep(self._schema), per_request=True)
+        with self._known_elements.forgetting(None):
+            swept = self._run(plan_sweep_threads(self._schema, _now_ms()), per_request=True)
+        self._known_elements.forget(swept)
+        return len(swept)
 
     async def asweep(self) -> int:
         """Async twin of :meth:`sweep`."""
-        return await self._arun(plan_sweep(self._schema), per_request=True)
+        plan = plan_sweep_threads(self._schema, _now_ms())
+        with self._known_elements.forgetting(None):
+            swept = await self._arun(plan, per_request=True)
+        self._known_elements.forget(swept)
+        return len(swept)
 
     def get_next_version(self, current: str | int | float | None, channel: None = None) -> str:
         """Next channel version: a zero-padded counter, a dot and a random suffix.

@@ -20,7 +20,7 @@ from langgraph.checkpoint.serde.types import ERROR, INTERRUPT, RESUME
 from pymongo import MongoClient
 
 from langgraph_genesis_memory import GenesisSaver
-from langgraph_genesis_memory.checkpoint._documents import SEP
+from langgraph_genesis_memory.checkpoint._documents import ID_SEP
 
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 """The task id LangGraph gives writes made outside a task (update_state, resume): its
@@ -144,11 +144,11 @@ def test_concurrent_calls_for_one_task_lose_nothing(saver: GenesisSaver) -> None
 def test_writes_stored_one_per_document_are_still_read(saver: GenesisSaver) -> None:
     # The layout before this change kept one document per write; such data stays readable.
     config = _stored(saver, "t5")
-    cp_id = f"t5{SEP}{SEP}{config['configurable']['checkpoint_id']}"
+    cp_id = f"t5{ID_SEP}{ID_SEP}{config['configurable']['checkpoint_id']}"
     typed = saver.serde.dumps_typed({"old": True})
     saver.client[saver.database][saver.collections.writes].insert_one(
         {
-            "_id": f"{cp_id}{SEP}old-task{SEP}0",
+            "_id": f"{cp_id}{ID_SEP}old-task{ID_SEP}0",
             "thread_id": "t5",
             "checkpoint_ns": "",
             "t": typed[0],
