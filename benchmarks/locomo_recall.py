@@ -49,12 +49,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from langgraph_genesis_memory.embeddings import MiniLMEmbeddings  # noqa: E402
-from langgraph_genesis_memory.index import (  # noqa: E402
-    ChromaIndex,
-    reciprocal_rank_fusion,
-    vector_id,
-    vector_metadata,
-)
+from langgraph_genesis_memory.index import ChromaIndex, IndexEntry, entry_id  # noqa: E402
+from langgraph_genesis_memory.index._base import best_per_item  # noqa: E402
+from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion  # noqa: E402
 from langgraph_genesis_memory.index._lexical import BM25Ranker, english_stemmer  # noqa: E402
 
 try:
@@ -209,37 +206,55 @@ class CachedEmbeddings(Embeddings):
 class Retriever:
     """Indexes conversations and answers ``retrieve(ns, question, k)`` for every variant.
 
-    Vectors: one shared Chroma collection per field (one vector per turn and field, id
-    ``"<dia_id>#<field>"`` under the conversation namespace; an item scores as its best field).
-    Words: one BM25 ranker per conversation and field.
+    Vectors: one Chroma collection per field, shared by the conversations (one vector per turn,
+    id ``"<sample_id>/<dia_id>#<field>"`` under the conversation namespace); with several
+    fields an item scores as its best field. Words: one BM25 ranker per conversation and field.
     """
 
     def __init__(self, embeddings: CachedEmbeddings) -> None:
         self.embeddings = embeddings
-        self.index = ChromaIndex.from_config(in_memory=True, collection=f"locomo-{os.getpid()}")
-        self.index.reset()
+        self.indexes: dict[str, ChromaIndex] = {}
         self.bm25: dict[tuple[tuple[str, ...], str, bool], BM25Ranker] = {}
         self.turn_ids: dict[tuple[str, ...], list[str]] = {}
+        self.dia_ids: dict[str, str] = {}  # item id -> dia_id
         self.embed_seconds = 0.0
         self.index_seconds = 0.0
+
+    def field_index(self, name: str) -> ChromaIndex:
+        """The vector index of one field (created empty on first use)."""
+        if name not in self.indexes:
+            index = ChromaIndex.from_config(
+                in_memory=True, collection=f"locomo-{os.getpid()}-{name}"
+            )
+            index.reset()
+            self.indexes[name] = index
+        return self.indexes[name]
 
     def add_conversation(self, conv: Conversation, fields: Sequence[str]) -> None:
         ns = conv.namespace
         ids = [t.dia_id for t in conv.turns]
         self.turn_ids[ns] = ids
+        item_ids = [f"{conv.sample_id}/{d}" for d in ids]
+        self.dia_ids.update(zip(item_ids, ids, strict=True))
         for name in fields:
             texts = FIELDS[name](conv.turns)
             t0 = time.perf_counter()
             vectors = self.embeddings.embed_documents(texts)
             t1 = time.perf_counter()
-            item_ids = [f"{conv.sample_id}/{d}" for d in ids]
-            self.index.upsert(
-                [vector_id(i, name) for i in item_ids],
-                vectors,
+            self.field_index(name).upsert(
                 [
-                    vector_metadata(i, ns, name, {"key": d})
-                    for i, d in zip(item_ids, ids, strict=True)
-                ],
+                    IndexEntry(
+                        id=entry_id(i, name),
+                        item_id=i,
+                        namespace=ns,
+                        key=d,
+                        path=name,
+                        hash=hashlib.sha256(text.encode()).hexdigest(),
+                        expires_ms=2**62,
+                        vector=v,
+                    )
+                    for i, d, text, v in zip(item_ids, ids, texts, vectors, strict=True)
+                ]
             )
             self.bm25[(ns, name, False)] = BM25Ranker(ids, texts)
             self.bm25[(ns, name, True)] = BM25Ranker(ids, texts, stemmer=STEMMER)
@@ -250,9 +265,9 @@ class Retriever:
     def vector_ranking(
         self, ns: tuple[str, ...], qvec: list[float], fields: Sequence[str], k: int
     ) -> list[str]:
-        where = {"path": {"$in": list(fields)}} if len(fields) > 1 else {"path": fields[0]}
-        hits = self.index.query_items(qvec, k, namespace_prefix=ns, where=where)
-        return [h.metadata["key"] for h in hits]
+        # The k nearest turns of each field; an item scores as its best field.
+        hits = [h for f in fields for h in self.field_index(f).query(qvec, k, ns)[0]]
+        return [self.dia_ids[h.item_id] for h in best_per_item(hits, k)]
 
     def lexical_ranking(
         self, ns: tuple[str, ...], question: str, fields: Sequence[str], k: int, stem: bool = False

@@ -27,9 +27,11 @@ from collections.abc import Sequence
 import numpy as np
 import psutil
 
-from langgraph_genesis_memory.index import ChromaIndex, vector_id, vector_metadata
+from langgraph_genesis_memory.index import ChromaIndex, IndexEntry, entry_id
+from langgraph_genesis_memory.index._requests import namespace_where
 
 NAMESPACES = 10
+NEVER = 2**62  # expiry of an item that never expires (epoch ms)
 
 
 def fake_vectors(
@@ -58,18 +60,26 @@ def measure(
 ) -> tuple[float, float, float]:
     """Return (p50 ms, p95 ms, recall@10) of Chroma against the exact top 10.
 
-    ``force_where`` sends the prefix as a plain Chroma ``where`` (no unfiltered probe).
+    ``force_where`` sends the prefix as a plain Chroma ``where`` on the collection (no
+    unfiltered probe).
     """
     lat, rec = [], []
-    where = {f"p{len(prefix)}": ".".join(prefix)} if force_where and prefix else None
+    where = namespace_where(prefix) if force_where else None
     for q, exact in zip(queries, truth, strict=True):
         t0 = time.perf_counter()
         if where is not None:
-            hits = index.query(q.tolist(), 10, where=where)
+            got = index.collection.query(
+                query_embeddings=[q.tolist()],
+                n_results=10,
+                where=where,
+                include=["distances", "metadatas"],
+            )
+            found = {str(m["item_id"]) for m in got["metadatas"][0]}
         else:
-            hits = index.query(q.tolist(), 10, namespace_prefix=prefix)
+            hits, _ = index.query(q.tolist(), 10, namespace_prefix=prefix)
+            found = {h.item_id for h in hits}
         lat.append(1000 * (time.perf_counter() - t0))
-        rec.append(len({h.item_id for h in hits} & set(exact)) / 10)
+        rec.append(len(found & set(exact)) / 10)
     lat.sort()
     return statistics.median(lat), lat[int(0.95 * (len(lat) - 1))], statistics.mean(rec)
 
@@ -143,12 +153,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for start in range(0, args.items, batch):
             sl = slice(start, start + batch)
             index.upsert(
-                [vector_id(i, "$") for i in ids[sl]],
-                data[sl].tolist(),
                 [
-                    vector_metadata(i, ("bench", f"ns{n}"), "$")
-                    for i, n in zip(ids[sl], ns_of[sl], strict=True)
-                ],
+                    IndexEntry(
+                        id=entry_id(i, "$"),
+                        item_id=i,
+                        namespace=("bench", f"ns{n}"),
+                        key=i,
+                        path="$",
+                        hash="",
+                        expires_ms=NEVER,
+                        vector=v,
+                    )
+                    for i, n, v in zip(ids[sl], ns_of[sl], data[sl].tolist(), strict=True)
+                ]
             )
         insert_s = time.perf_counter() - t0
         print(

@@ -9,7 +9,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,11 +31,24 @@ def hash_embeddings() -> HashEmbeddings:
 
 
 @pytest.fixture(params=["memory", "persistent"])
-def index(request: pytest.FixtureRequest, tmp_path: Path, collection_name: str) -> ChromaIndex:
+def open_index(
+    request: pytest.FixtureRequest, tmp_path: Path, collection_name: str
+) -> Callable[[], ChromaIndex]:
+    """Opens the test's collection, in memory or in a persistent directory, with a new client on
+    each call (clients of one process share the same in-memory or on-disk data)."""
+
+    def open_() -> ChromaIndex:
+        if request.param == "memory":
+            return ChromaIndex.from_config(in_memory=True, collection=collection_name)
+        return ChromaIndex.from_config(path=str(tmp_path / "chroma"), collection=collection_name)
+
+    return open_
+
+
+@pytest.fixture
+def index(open_index: Callable[[], ChromaIndex]) -> ChromaIndex:
     """A real Chroma index, in memory or in a persistent directory."""
-    if request.param == "memory":
-        return ChromaIndex.from_config(in_memory=True, collection=collection_name)
-    return ChromaIndex.from_config(path=str(tmp_path / "chroma"), collection=collection_name)
+    return open_index()
 
 
 def _free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from langgraph_genesis_memory.index import reciprocal_rank_fusion
+from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
 
 
 def test_scores_are_sums_of_reciprocal_ranks() -> None:
