@@ -1,25 +1,31 @@
 """How the saver lays checkpoints out as MongoDB documents (pure functions, no I/O).
 
-Two collections (names derived from one base name, default ``checkpoints``):
+Two collections (names derived from one base name, default ``checkpoints``); stored field names
+follow LangGraph's savers (``type``, ``checkpoint``, ``metadata``, ``blob``) since schema
+version 3 (see :mod:`langgraph_genesis_memory.checkpoint._upgrades` for the earlier names):
 
 ``checkpoints``
     Everything but pending writes, told apart by ``kind``, every document carrying
     ``thread_id`` (so deleting, copying or expiring a thread is one query per collection):
 
     * ``checkpoint``: one per checkpoint, ``_id`` ``thread_id US checkpoint_ns US checkpoint_id``
-      (``US`` is the separator :data:`ID_SEP`). It holds the serialized checkpoint *without* its
-      channel values (``t``/``d``), the serialized metadata (``mt``/``md_bytes``), a queryable
-      plain copy of the metadata (``md``, used by ``list(filter=...)`` and
-      ``delete_for_runs``), the parent id and the channel versions as ``[channel, version]``
+      (``US`` is the id separator :data:`ID_SEP`). It holds the serialized checkpoint
+      *without* its channel values (``type``, ``checkpoint``), the serialized metadata
+      (``metadata_type``, ``metadata_blob``), a queryable plain copy of the metadata
+      (``metadata``, used by ``delete_for_runs`` through ``metadata.run_id``), the canonical
+      metadata terms ``list(filter=...)`` matches (``metadata_terms``, see
+      :func:`filter_terms`), the parent id and the channel versions as ``[channel, version]``
       pairs (``versions``).
-    * ``value`` / ``list`` / ``empty``: channel values, stored once per ``(thread, namespace,
-      channel, version)`` like LangGraph's ``InMemorySaver`` and ``PostgresSaver``; checkpoints
-      refer to them through their versions. A list value (such as a message list) is a
-      ``list`` head holding 16-byte digests of its elements, and each element is stored once
-      per thread and namespace as an ``item`` addressed by its digest; so a conversation whose
-      message list grows by one message per step stores each message about once.
-    * ``chunk``: any payload larger than the chunk size (default 8 MiB) is split into chunks,
-      so no document nears MongoDB's 16 MB limit.
+    * ``value`` / ``list`` / ``empty``: channel values (``type``, ``blob``), stored once per
+      ``(thread, namespace, channel, version)`` like LangGraph's ``InMemorySaver`` and
+      ``PostgresSaver``; checkpoints refer to them through their versions. A list value (such
+      as a message list) is a ``list`` head whose ``blob`` holds the 16-byte digests of its
+      elements, and each element is stored once per thread and namespace as an element
+      document (kind ``item``, ``type``/``blob``) addressed by its digest; so a conversation
+      whose message list grows by one message per step stores each message about once.
+    * ``chunk``: any payload larger than the chunk size (default 8 MiB) is split into chunks
+      (``owner``, ``i``, ``blob``), so no document nears MongoDB's 16 MB limit; a record's
+      ``n`` counts its head and chunks.
     * ``thread``: with a TTL, one per thread, ``expires_at_ms`` (epoch milliseconds, a number
       so that it can be refreshed with ``$set`` on every deployment).
 
@@ -27,11 +33,13 @@ Two collections (names derived from one base name, default ``checkpoints``):
     (values first), so a crash never leaves a checkpoint that refers to missing values.
 ``checkpoints_writes``
     One document per task and checkpoint, ``_id`` ``checkpoint _id US task_id``, holding all
-    of that task's pending writes under ``w`` (keyed by :func:`write_key`), so that a task's
-    writes become visible all together or not at all (a single-document write is atomic on
-    every deployment). A write whose payload does not fit inline is kept in ``chunk``
-    documents named after it (``chunked`` lists their write indexes). Documents written before
-    this layout (one per write, ``_id`` ``checkpoint _id US task_id US idx``) are still read.
+    of that task's pending writes under ``w`` (keyed by :func:`write_key`; each entry ``idx``,
+    ``channel``, ``type``, ``blob``, ``n``), so that a task's writes become visible all
+    together or not at all (a single-document write is atomic on every deployment). A write
+    whose payload does not fit inline is kept in ``chunk`` documents named after it
+    (``chunked`` lists their write indexes). Documents written before this layout (one per
+    write, ``_id`` ``checkpoint _id US task_id US idx``, ``type``/``blob`` at the top) are
+    still read.
 """
 
 from __future__ import annotations
@@ -162,7 +170,7 @@ def task_writes(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The pending writes held by a document of the writes collection, one record each.
 
     Each record has ``_id`` (the write's record id), ``cp``, ``task_id``, ``task_path``,
-    ``idx``, ``channel`` and its payload (``t``, ``d``, ``n``, ``c``). A document of the
+    ``idx``, ``channel`` and its payload (``type``, ``blob``, ``n``, ``c``). A document of the
     earlier one-write-per-document layout is returned as it is.
     """
     entries = doc.get("w")
@@ -263,8 +271,8 @@ def canonical_json(value: Any) -> str | None:
 
 
 def filter_terms(metadata: Mapping[str, Any]) -> list[str]:
-    """The ``mf`` terms of checkpoint metadata: for each top-level key, the key itself (it is
-    present) and ``"<key> US <canonical value>"`` when its value is JSON-like.
+    """The ``metadata_terms`` of checkpoint metadata: for each top-level key, the key itself
+    (it is present) and ``"<key> US <canonical value>"`` when its value is JSON-like.
 
     ``list(filter=...)`` matches on them, so a filter value equals a stored one exactly as in
     LangGraph's savers (a dict in any key order; a list as a whole, never by element; ``None``
@@ -296,7 +304,7 @@ def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def metadata_filter(filter: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Translate ``list(filter=...)`` into a query on the ``mf`` terms (:func:`filter_terms`).
+    """Translate ``list(filter=...)`` into a query on ``metadata_terms`` (:func:`filter_terms`).
 
     Follows LangGraph's savers: every key must equal the given value; dict values compare as
     dicts (any key order), list values as whole lists, and ``None`` matches a missing key too.
@@ -318,18 +326,47 @@ def metadata_filter(filter: Mapping[str, Any] | None) -> dict[str, Any]:
                 f"Checkpoint metadata filter value for {key!r} must be JSON-like (str, number, "
                 f"bool, None, list, dict), a datetime or a UUID; got {value!r:.80}."
             )
-        term = {"mf": {"$in": [f"{key}{TERM_SEP}{text}"]}}
+        term = {"metadata_terms": {"$in": [f"{key}{TERM_SEP}{text}"]}}
         # As InMemorySaver (metadata.get(key) == value): None also matches a missing key.
-        missing = {"mf": {"$nin": [key]}}
+        missing = {"metadata_terms": {"$nin": [key]}}
         clauses.append({"$or": [term, missing]} if value is None else term)
     if not clauses:
         return {}
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def stored_field(doc: Mapping[str, Any], field: str = "blob") -> Any:
+    """``doc[field]``: a payload field of a stored document, for readers.
+
+    Args:
+        doc: A document of either collection (or a pending write's record).
+        field: The field (``"blob"``, or ``"type"`` of a checkpoint document).
+
+    Returns:
+        The field's value.
+
+    Raises:
+        ConfigurationError: If the document lacks it because it was stored before schema
+            version 3 (whose field names ``setup()`` has not migrated yet).
+    """
+    try:
+        return doc[field]
+    except KeyError:
+        raise ConfigurationError(
+            f"Stored checkpoint data {doc.get('_id')!r} predates the current schema (no "
+            f"{field!r} field). Call saver.setup() (or await saver.asetup()) once to upgrade "
+            "the stored documents."
+        ) from None
+
+
 def assemble_bytes(head: Mapping[str, Any], chunks: Mapping[str, Mapping[str, Any]]) -> bytes:
-    """Join a record's payload from its head document and its chunk documents."""
-    data = bytes(head.get("d") or b"")
+    """Join a record's payload (``blob``) from its head document and its chunk documents.
+
+    Raises:
+        LookupError: If a chunk is missing.
+        ConfigurationError: If a document predates the current schema (see :func:`stored_field`).
+    """
+    data = bytes(stored_field(head) or b"")
     ids = chunk_ids(head)
     if not ids:
         return data
@@ -338,7 +375,7 @@ def assemble_bytes(head: Mapping[str, Any], chunks: Mapping[str, Mapping[str, An
         chunk = chunks.get(cid)
         if chunk is None:
             raise LookupError(f"Chunk {i} of {head['_id']!r} is missing.")
-        parts.append(bytes(chunk["d"]))
+        parts.append(bytes(stored_field(chunk)))
     return b"".join(parts)
 
 
@@ -382,22 +419,22 @@ class Codec:
         Args:
             rec_id: The head's ``_id``; chunks are named after it.
             thread_id, ns: The thread and namespace the record belongs to.
-            type_name: The serde's type tag (stored as ``t``).
-            data: The serialized payload (stored as ``d``, split over chunks if large).
+            type_name: The serde's type tag (stored as ``type``).
+            data: The serialized payload (stored as ``blob``, split over chunks if large).
 
         Returns:
             ``[head, chunk1, chunk2, ...]``; each a full document with ``_id``.
         """
         size = self.chunk_bytes
         n = max(1, math.ceil(len(data) / size))
-        head = {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns, "t": type_name,
-                "d": data[:size], "n": n}  # fmt: skip
+        head = {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns, "type": type_name,
+                "blob": data[:size], "n": n}  # fmt: skip
         docs = [head]
         for i in range(1, n):
             docs.append(
                 {"_id": f"{rec_id}{ID_SEP}~{i}", "thread_id": thread_id, "checkpoint_ns": ns,
                  "kind": "chunk", "owner": rec_id, "i": i,
-                 "d": data[i * size : (i + 1) * size]}
+                 "blob": data[i * size : (i + 1) * size]}
             )  # fmt: skip
         return docs
 
@@ -409,8 +446,8 @@ class Codec:
         Args:
             rec_id: The record id the chunks are owned by.
             thread_id, ns: The thread and namespace the record belongs to.
-            type_name: The serde's type tag (``t``).
-            data: The serialized payload (``d``).
+            type_name: The serde's type tag (``type``).
+            data: The serialized payload (``blob``).
             budget: Bytes still free for inline payloads in the embedding document.
 
         Returns:
@@ -419,11 +456,11 @@ class Codec:
             documents (named with a random nonce ``c``, owned by ``rec_id``).
         """
         if len(data) <= max(budget, 0):
-            return {"t": type_name, "d": data, "n": 1}, []
+            return {"type": type_name, "blob": data, "n": 1}, []
         nonce = uuid.uuid4().hex[:12]
         size = self.chunk_bytes
         pieces = [data[i : i + size] for i in range(0, len(data), size)]
-        entry = {"t": type_name, "d": b"", "n": 1 + len(pieces), "c": nonce}
+        entry = {"type": type_name, "blob": b"", "n": 1 + len(pieces), "c": nonce}
         ids = chunk_ids({"_id": rec_id, **entry})
         docs = [
             {
@@ -433,7 +470,7 @@ class Codec:
                 "kind": "chunk",
                 "owner": rec_id,
                 "i": i,
-                "d": piece,
+                "blob": piece,
             }  # fmt: skip
             for i, (cid, piece) in enumerate(zip(ids, pieces, strict=True), start=1)
         ]
@@ -489,7 +526,7 @@ class Codec:
                         docs[0]["kind"] = "item"
                         elements.extend(docs)
                 head = {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns,
-                        "kind": "list", "t": None, "d": packed, "n": 1}  # fmt: skip
+                        "kind": "list", "type": None, "blob": packed, "n": 1}  # fmt: skip
                 return [head], elements, set(digests)
         docs = self.record(rec_id, thread_id, ns, *self.dumps(value))
         docs[0]["kind"] = "value"
@@ -498,4 +535,4 @@ class Codec:
     def empty_doc(self, thread_id: str, ns: str, rec_id: str) -> dict:
         """The marker for a channel that has a version but no value (LangGraph's "empty")."""
         return {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns, "kind": "empty",
-                "t": None, "d": b"", "n": 1}  # fmt: skip
+                "type": None, "blob": b"", "n": 1}  # fmt: skip

@@ -62,6 +62,7 @@ from langgraph_genesis_memory.checkpoint._documents import (
     metadata_filter,
     plain_metadata,
     read_config,
+    stored_field,
     task_doc_id,
     task_writes,
     thread_doc_id,
@@ -190,12 +191,12 @@ def plan_put(
         "checkpoint_ns": ns,
         "checkpoint_id": checkpoint_id,
         "parent_checkpoint_id": parent_id,
-        "t": cp_type,
-        "d": cp_blob,
-        "mt": md_type,
-        "md_bytes": md_blob,
-        "md": plain_metadata(md),
-        "mf": filter_terms(md),
+        "type": cp_type,
+        "checkpoint": cp_blob,
+        "metadata_type": md_type,
+        "metadata_blob": md_blob,
+        "metadata": plain_metadata(md),
+        "metadata_terms": filter_terms(md),
         "versions": [[ch, v] for ch, v in checkpoint["channel_versions"].items()],
     }
     ops = [*_refresh(schema, [thread_id], now_ms), *blob_ops, _overwrite(doc)]
@@ -221,7 +222,7 @@ def _task_entries(
         idx = WRITES_IDX_MAP.get(channel, i)
         rec_id = write_doc_id(cp_id, task_id, idx)
         entry, spilled = codec.inline_record(rec_id, thread_id, ns, *codec.dumps(value), budget)
-        budget -= len(entry["d"])
+        budget -= len(entry["blob"])
         entries[write_key(idx)] = {"idx": idx, "channel": channel, **entry}
         chunks.extend(spilled)
     return entries, chunks
@@ -308,7 +309,7 @@ def _blob_ids(doc: Mapping[str, Any]) -> list[str]:
 
 
 def _element_ids(head: Mapping[str, Any]) -> list[str]:
-    packed = bytes(head.get("d") or b"")
+    packed = bytes(stored_field(head) or b"")
     return [
         element_id(head["thread_id"], head["checkpoint_ns"], packed[i : i + DIGEST_BYTES])
         for i in range(0, len(packed), DIGEST_BYTES)
@@ -363,7 +364,8 @@ def _fetch(
             more.extend(c for c in chunk_ids(rec) if c not in extra)
 
     def load(rec: Mapping[str, Any]) -> Any:
-        return codec.loads((rec["t"], assemble_bytes(rec, extra)))
+        data = assemble_bytes(rec, extra)  # first: says so if ``rec`` predates the schema
+        return codec.loads((rec["type"], data))
 
     def load_element(rid: str) -> Any:
         rec = extra.get(rid)
@@ -380,7 +382,7 @@ def _fetch(
         thread_id, ns = doc["thread_id"], doc["checkpoint_ns"]
         if thread_id in expired:
             continue
-        checkpoint = codec.loads((doc["t"], doc["d"]))
+        checkpoint = codec.loads((stored_field(doc, "type"), doc["checkpoint"]))
         channel_values: dict[str, Any] = {}
         for (channel, _), rid in zip(doc["versions"], _blob_ids(doc), strict=True):
             head = heads.get(rid)
@@ -400,7 +402,7 @@ def _fetch(
             CheckpointTuple(
                 config=_config(thread_id, ns, doc["checkpoint_id"]),
                 checkpoint=checkpoint,
-                metadata=codec.loads((doc["mt"], doc["md_bytes"])),
+                metadata=codec.loads((doc["metadata_type"], doc["metadata_blob"])),
                 parent_config=_config(thread_id, ns, parent) if parent else None,
                 pending_writes=[(w["task_id"], w["channel"], load(w)) for w in pending],
             )
@@ -616,7 +618,7 @@ def plan_delete_for_runs(schema: SaverSchema, run_ids: Sequence[str]) -> Plan[li
         return []
     cols = schema.collections
     docs = yield Find(
-        {"kind": "checkpoint", "md.run_id": {"$in": runs}},
+        {"kind": "checkpoint", "metadata.run_id": {"$in": runs}},
         {"thread_id": 1},
         collection=cols.checkpoints,
     )

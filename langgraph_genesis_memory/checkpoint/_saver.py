@@ -45,7 +45,13 @@ from langgraph_genesis_memory.checkpoint._plan import (
     plan_put_writes,
     plan_sweep_threads,
 )
-from langgraph_genesis_memory.checkpoint._upgrades import plan_backfill_filter_terms
+from langgraph_genesis_memory.checkpoint._upgrades import (
+    adrop_legacy_indexes,
+    drop_legacy_indexes,
+    plan_backfill_filter_terms,
+    plan_rename_checkpoint_fields,
+    plan_rename_write_fields,
+)
 from langgraph_genesis_memory.errors import ConfigurationError
 
 CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel] | Migration]] = {
@@ -69,16 +75,29 @@ CHECKPOINT_MIGRATIONS: dict[str, list[list[IndexModel] | Migration]] = {
         Migration(
             [IndexModel([("mf", ASCENDING)], name="metadata_terms")], plan_backfill_filter_terms
         ),
+        # 3: field names in LangGraph's terms; indexes on the new names (setup() then drops
+        # those on md.run_id and mf).
+        Migration(
+            [
+                IndexModel([("metadata.run_id", ASCENDING)], name="metadata_run_id", sparse=True),
+                IndexModel([("metadata_terms", ASCENDING)], name="metadata_filter_terms"),
+            ],
+            plan_rename_checkpoint_fields,
+        ),
     ],
     "writes": [
         [
             IndexModel([("cp", ASCENDING)], name="checkpoint"),
             IndexModel([("thread_id", ASCENDING)], name="thread"),
-        ]
+        ],
+        # 2: pending writes' payloads as type/blob (LangGraph's terms).
+        Migration([], plan_rename_write_fields),
     ],
 }
-"""Index sets by collection role and schema version (see
-:mod:`langgraph_genesis_memory._migrations`)."""
+"""Index sets and data upgrades by collection role and schema version (see
+:mod:`langgraph_genesis_memory._migrations` and
+:mod:`langgraph_genesis_memory.checkpoint._upgrades`). Recorded in ``genesis_migrations`` as
+``checkpoint:<collection>`` and ``checkpoint:<collection>_writes``."""
 
 
 def _now_ms() -> int:
@@ -105,6 +124,9 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
     (LangGraph's serializer protocol; ``EncryptedSerializer`` works). A plain copy of the
     metadata is kept for ``list(filter=...)``.
 
+    Stored field names follow LangGraph's savers (``type``, ``checkpoint``, ``metadata``,
+    ``blob``); data written by an earlier version is upgraded by :meth:`setup`.
+
     Retention: with ``ttl_minutes``, each thread expires that many minutes after its last
     checkpoint (every ``put`` refreshes it: each super-step and ``update_state`` writes one);
     expired threads are hidden from reads at
@@ -113,7 +135,8 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
     pending writes and every value no remaining checkpoint refers to.
 
     The constructor does no I/O. Use :meth:`from_conn_string` / :meth:`afrom_conn_string` to
-    open (and later close) clients; call :meth:`setup` once to create the indexes.
+    open (and later close) clients; call :meth:`setup` once to create the indexes (and after
+    upgrading the package, to upgrade stored data).
 
     The saver remembers which list elements this process stored per thread (so a growing
     message list sends only new messages); that memory belongs to the saver object, is updated
@@ -303,19 +326,35 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         return version
 
     def setup(self) -> int:
-        """Create the saver's indexes (idempotent and versioned; safe to call every start).
+        """Create the saver's indexes and upgrade data stored by earlier versions.
+
+        Idempotent and versioned (``genesis_migrations``); safe to call at every start. Call
+        it once after upgrading the package, before the saver serves: stored documents are
+        upgraded in place, in batches (see
+        :mod:`langgraph_genesis_memory.checkpoint._upgrades`), and indexes on field names of
+        earlier versions are dropped.
 
         Returns:
-            The schema version now in place.
+            The schema version now in place (the highest of the two collections').
 
         Raises:
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+
+        Example:
+            >>> saver.setup()  # doctest: +SKIP
+            3
         """
-        return self._run(self._plan_setup(), per_request=True)
+        version = self._run(self._plan_setup(), per_request=True)
+        checkpoints = self.client[self.database][self.collections.checkpoints]
+        drop_legacy_indexes(checkpoints, self._timeout_ms)
+        return version
 
     async def asetup(self) -> int:
         """Async twin of :meth:`setup`."""
-        return await self._arun(self._plan_setup(), per_request=True)
+        version = await self._arun(self._plan_setup(), per_request=True)
+        checkpoints = self.async_client[self.database][self.collections.checkpoints]
+        await adrop_legacy_indexes(checkpoints, self._timeout_ms)
+        return version
 
     # -- LangGraph BaseCheckpointSaver ---------------------------------------------------------
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:

@@ -175,11 +175,13 @@ def test_unreachable_mongodb_raises_database_unavailable() -> None:
 
 
 async def test_setup_is_idempotent_and_versioned(async_saver: GenesisSaver) -> None:
-    assert await async_saver.asetup() == 2
-    assert async_saver.setup() == 2
+    assert await async_saver.asetup() == 3
+    assert async_saver.setup() == 3
     db = async_saver.client[async_saver.database]
     keys = [list(i["key"]) for i in db[async_saver.collections.checkpoints].list_indexes()]
-    assert ["thread_id", "checkpoint_ns", "kind", "checkpoint_id"] in keys and ["md.run_id"] in keys
+    assert ["thread_id", "checkpoint_ns", "kind", "checkpoint_id"] in keys
+    assert ["metadata.run_id"] in keys and ["metadata_terms"] in keys
+    assert ["md.run_id"] not in keys and ["mf"] not in keys  # the names of schema version 2
 
 
 async def test_from_conn_string_twins(mongodb_uri: str, mongo_client: MongoClient) -> None:

@@ -20,6 +20,7 @@ from langgraph.checkpoint.serde.types import ERROR, INTERRUPT, RESUME
 from pymongo import MongoClient
 
 from langgraph_genesis_memory import GenesisSaver
+from langgraph_genesis_memory._migrations import MIGRATIONS_COLLECTION
 from langgraph_genesis_memory.checkpoint._documents import ID_SEP
 
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
@@ -117,7 +118,7 @@ def test_large_writes_spill_to_chunks_and_replacing_never_corrupts(
     values = {c: v for _, c, v in saver.get_tuple(config).pending_writes}
     assert values == {"a": big[0], "b": big[1], "c": big[2], ERROR: "f" * 4000}
     doc = _writes_docs(saver)[0]
-    assert len(doc["w"]) == 4 and all(len(e["d"]) <= 1024 for e in doc["w"].values())
+    assert len(doc["w"]) == 4 and all(len(e["blob"]) <= 1024 for e in doc["w"].values())
     # Pruning keeps the chunks the latest checkpoint's writes refer to.
     saver.prune(["t3"], strategy="keep_latest")
     assert {c: v for _, c, v in saver.get_tuple(config).pending_writes} == values
@@ -142,11 +143,13 @@ def test_concurrent_calls_for_one_task_lose_nothing(saver: GenesisSaver) -> None
 
 
 def test_writes_stored_one_per_document_are_still_read(saver: GenesisSaver) -> None:
-    # The layout before this change kept one document per write; such data stays readable.
+    # The layout before one-document-per-task kept one document per write, with the field
+    # names of schema version 1 (t/d): setup() renames them and such data stays readable.
     config = _stored(saver, "t5")
     cp_id = f"t5{ID_SEP}{ID_SEP}{config['configurable']['checkpoint_id']}"
     typed = saver.serde.dumps_typed({"old": True})
-    saver.client[saver.database][saver.collections.writes].insert_one(
+    db = saver.client[saver.database]
+    db[saver.collections.writes].insert_one(
         {
             "_id": f"{cp_id}{ID_SEP}old-task{ID_SEP}0",
             "thread_id": "t5",
@@ -163,6 +166,12 @@ def test_writes_stored_one_per_document_are_still_read(saver: GenesisSaver) -> N
             "channel": "legacy",
         }  # fmt: skip
     )
+    db[MIGRATIONS_COLLECTION].update_one(
+        {"_id": f"checkpoint:{saver.collections.writes}"}, {"$set": {"version": 1}}
+    )
+    assert saver.setup() == 3
+    legacy = db[saver.collections.writes].find_one({"task_id": "old-task"})
+    assert (legacy["type"], legacy["blob"]) == typed and "t" not in legacy and "d" not in legacy
     saver.put_writes(config, [("new", 1)], "new-task")
     pending = saver.get_tuple(config).pending_writes
     assert sorted((t, c, v) for t, c, v in pending if c == "legacy") == [

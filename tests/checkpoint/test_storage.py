@@ -225,23 +225,3 @@ def test_items_are_rewritten_when_another_process_deleted_the_thread(
         {"thread_id": "reused", "kind": "item"}
     )
     assert items == 4
-
-
-def test_setup_gives_older_checkpoints_their_filter_terms(saver) -> None:
-    # Checkpoints written before schema version 2 have no `mf` terms: setup() backfills them,
-    # so list(filter=...) keeps finding them.
-    from langgraph.checkpoint.base import empty_checkpoint
-
-    from langgraph_genesis_memory._migrations import MIGRATIONS_COLLECTION
-
-    config = {"configurable": {"thread_id": "old", "checkpoint_ns": ""}}
-    saver.put(config, empty_checkpoint(), {"source": "input", "user": {"id": 7}}, {})
-    db = saver.client[saver.database]
-    db[saver.collections.checkpoints].update_many({}, {"$unset": {"mf": ""}})
-    db[MIGRATIONS_COLLECTION].update_one(
-        {"_id": f"checkpoint:{saver.collections.checkpoints}"}, {"$set": {"version": 1}}
-    )
-    assert list(saver.list(None, filter={"user": {"id": 7}})) == []
-    assert saver.setup() == 2
-    assert [t.metadata["source"] for t in saver.list(None, filter={"user": {"id": 7}})] == ["input"]
-    assert saver.setup() == 2  # idempotent
