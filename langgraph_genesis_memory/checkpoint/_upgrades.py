@@ -210,7 +210,7 @@ def plan_rename_write_fields(schema: SaverSchema) -> Plan[int]:
     collection = schema.collections.writes
     renamed, after, attempts = 0, None, 0
     while True:
-        query = {} if after is None else {"_id": {"$gt": after}}
+        query: dict[str, Any] = {} if after is None else {"_id": {"$gt": after}}
         docs = yield Find(
             query, sort=[("_id", 1)], limit=MIGRATION_WRITES_BATCH_SIZE, collection=collection
         )
