@@ -50,9 +50,11 @@ from langgraph_genesis_memory.tools import (
     list_handoffs,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(
-    os.environ.get("LOCOMO_PATH", "/work/shared/data/locomo/locomo-dev.json")
-)  # fmt: skip
+    os.environ.get("LOCOMO_PATH")
+    or REPO.parent / "shared" / "data" / "locomo" / "locomo-dev.json"  # ../shared beside the repo
+)
 TENANT = "locomo-demo"
 MEMORY_NAMESPACE = ("business", "{tenant_id}", "{conversation_id}")
 TEMPORAL = re.compile(r"\b(when|what year|how long|date|month)\b", re.IGNORECASE)

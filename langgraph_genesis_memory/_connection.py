@@ -46,8 +46,8 @@ class Connection:
     uri: str = field(repr=False)
     local: bool
     timeout_ms: int
-    client: MongoClient | None = field(default=None, repr=False)
-    async_client: AsyncMongoClient | None = field(default=None, repr=False)
+    client: MongoClient[Any] | None = field(default=None, repr=False)
+    async_client: AsyncMongoClient[Any] | None = field(default=None, repr=False)
 
     @property
     def display_uri(self) -> str:
@@ -71,7 +71,7 @@ def open_sync(
     """Open a ``MongoClient`` on ``conn_string`` / ``MONGODB_URI`` / local mode; close it after."""
     timeout = timeout_ms or timeout_ms_from_env()
     uri, local = resolve_mongodb_uri(conn_string, data_dir=data_dir)
-    client: MongoClient = MongoClient(uri, **client_options(timeout))
+    client: MongoClient[Any] = MongoClient(uri, **client_options(timeout))
     try:
         yield Connection(uri, local, timeout, client=client)
     finally:
@@ -91,8 +91,8 @@ async def open_async(
     """
     timeout = timeout_ms or timeout_ms_from_env()
     uri, local = await asyncio.to_thread(resolve_mongodb_uri, conn_string, data_dir=data_dir)
-    async_client: AsyncMongoClient = AsyncMongoClient(uri, **client_options(timeout))
-    client: MongoClient = MongoClient(uri, **client_options(timeout))
+    async_client: AsyncMongoClient[Any] = AsyncMongoClient(uri, **client_options(timeout))
+    client: MongoClient[Any] = MongoClient(uri, **client_options(timeout))
     try:
         yield Connection(uri, local, timeout, client=client, async_client=async_client)
     finally:

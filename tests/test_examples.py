@@ -1,9 +1,13 @@
-"""The example script and the notebooks run end to end, offline, in local mode.
+"""The example scripts run end to end in fresh processes, offline.
 
-The LoCoMo example runs as a subprocess against a local-mode server in a temporary data folder,
-twice: the second run must reuse the memories written by the first. LoCoMo (Maharana et al.,
-ACL 2024, github.com/snap-research/LoCoMo) is licensed CC BY-NC 4.0; when the data file is not
-next to the repository the data-dependent test is skipped and only the "data absent" path runs.
+* ``examples/locomo_memory.py`` runs against a local-mode server in a temporary data folder,
+  twice: the second run must reuse the memories written by the first.
+* ``examples/multi_agent_handoff.py`` runs twice against the session's server: the second run
+  resumes the session in a new process.
+
+The notebooks are executed by ``tests/test_notebooks.py``. LoCoMo (Maharana et al., ACL 2024,
+github.com/snap-research/LoCoMo) is licensed CC BY-NC 4.0; it is found at ``../shared`` next to
+the repository (or ``LOCOMO_PATH``); without it only the "data absent" paths run.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from langgraph_genesis_memory import LocalServer
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "locomo_memory.py"
-LOCOMO = REPO / ".." / "shared" / "data" / "locomo" / "locomo-dev.json"
-NOTEBOOKS = REPO / "notebooks"
+HANDOFF_EXAMPLE = REPO / "examples" / "multi_agent_handoff.py"
+LOCOMO = Path(
+    os.environ.get("LOCOMO_PATH") or REPO / ".." / "shared" / "data" / "locomo" / "locomo-dev.json"
+)
 
 
 def _local_env(data_dir: Path) -> dict[str, str]:
@@ -72,3 +78,36 @@ def test_example_ingests_then_reuses_memories(tmp_path: Path) -> None:
         assert not LocalServer(tmp_path).status().running  # --stop-server stopped it
     finally:
         LocalServer(tmp_path).stop()
+
+
+def _run_handoff(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(HANDOFF_EXAMPLE), "--data", str(LOCOMO), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+
+
+@pytest.mark.skipif(not LOCOMO.exists(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_handoff_example_runs_then_resumes_in_a_new_process(
+    mongodb_uri: str, database_name: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "MONGODB_URI": mongodb_uri}
+    args = ("--database", database_name, "--data-dir", str(tmp_path))
+    first = _run_handoff(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "== Run 1: started session 'conv-26-demo'" in first.stdout
+    assert "triage    : -> calls transfer_to_timeline" in first.stdout
+    assert "cited evidence found: True" in first.stdout
+    assert "triage -> timeline" in first.stdout
+
+    second = _run_handoff(*args, env=env)
+    assert second.returncode == 0, second.stderr
+    assert "== Run 2: resumed session 'conv-26-demo' in a new process ==" in second.stdout
+    assert "current agent: timeline, handoffs so far: 1" in second.stdout
+    assert "timeline -> memory_qa" in second.stdout
+    assert "handoffs: 2" in second.stdout
+    assert "cited evidence found: True" in second.stdout

@@ -175,7 +175,7 @@ def task_writes(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """
     entries = doc.get("w")
     if entries is None:
-        return [dict(doc)]
+        return [dict[str, Any](doc)]
     out = []
     for entry in entries.values():
         record = dict(entry)
@@ -413,7 +413,7 @@ class Codec:
 
     def record(
         self, rec_id: str, thread_id: str, ns: str, type_name: str, data: bytes
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """The documents holding one serialized payload: a head, then chunks if it is large.
 
         Args:
@@ -492,7 +492,7 @@ class Codec:
         rec_id: str,
         value: Any,
         known: KnownElements,
-    ) -> tuple[list[dict], list[dict], set[bytes]]:
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[bytes]]:
         """Documents for one channel value of a checkpoint whose parent is ``parent_id``.
 
         Args:
@@ -517,7 +517,7 @@ class Codec:
             packed = b"".join(digests)
             if digests and len(packed) <= self.chunk_bytes:
                 missing = known.missing(thread_id, ns, parent_id, digests)
-                elements: list[dict] = []
+                elements: list[dict[str, Any]] = []
                 seen: set[bytes] = set()
                 for dg, ty in zip(digests, typed_items, strict=True):
                     if dg in missing and dg not in seen:
@@ -532,7 +532,7 @@ class Codec:
         docs[0]["kind"] = "value"
         return docs, [], set()
 
-    def empty_doc(self, thread_id: str, ns: str, rec_id: str) -> dict:
+    def empty_doc(self, thread_id: str, ns: str, rec_id: str) -> dict[str, Any]:
         """The marker for a channel that has a version but no value (LangGraph's "empty")."""
         return {"_id": rec_id, "thread_id": thread_id, "checkpoint_ns": ns, "kind": "empty",
                 "type": None, "blob": b"", "n": 1}  # fmt: skip

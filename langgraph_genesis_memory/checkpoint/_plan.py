@@ -274,14 +274,16 @@ def plan_put_writes(
         "task_id": task,
         "task_path": task_path,
         "w": entries,
-        **({"chunked": chunked} if chunked else {}),
+        # Always present (even empty): later calls add to it with $addToSet, which must never
+        # meet a missing field (the local server ignores $addToSet/$each on one).
+        "chunked": chunked,
     }
     inserted = yield Update({"_id": doc_id}, {"$setOnInsert": fields}, upsert=True,
                                collection=cols.writes)  # fmt: skip
     if inserted.upserted_id is not None:
         return None
     for _ in range(MAX_PUT_WRITES_ATTEMPTS):
-        found = yield Find({"_id": doc_id}, {"w": 1}, collection=cols.writes)
+        found = yield Find({"_id": doc_id}, {"w": 1, "chunked": 1}, collection=cols.writes)
         stored = (found[0].get("w") or {}) if found else {}
         # Regular writes: only indexes not stored yet. Special writes: always (replace).
         new = {k: e for k, e in entries.items() if e["idx"] < 0 or k not in stored}
@@ -290,10 +292,15 @@ def plan_put_writes(
         guard = {f"w.{k}": {"$exists": False} for k, e in new.items() if e["idx"] >= 0}
         update: dict[str, Any] = {"$set": {f"w.{k}": e for k, e in new.items()}}
         added = [e["idx"] for e in new.values() if e["n"] > 1]
-        if added:
+        if added and found and "chunked" not in found[0]:
+            # A document written before `chunked` was always present: create it, guarded.
+            guard["chunked"] = {"$exists": False}
+            update["$set"]["chunked"] = sorted(added)
+        elif added:
             update["$addToSet"] = {"chunked": {"$each": added}}
         if not found:  # deleted meanwhile (thread deleted or pruned): write it whole again
-            update = {"$setOnInsert": {**fields, "w": new}}
+            respilled = sorted(e["idx"] for e in new.values() if e["n"] > 1)
+            update = {"$setOnInsert": {**fields, "w": new, "chunked": respilled}}
         done = yield Update({"_id": doc_id, **guard}, update, upsert=not found,
                                collection=cols.writes)  # fmt: skip
         if done.matched_count or done.upserted_id is not None:
@@ -577,8 +584,12 @@ def _plan_collect(schema: SaverSchema, threads: Sequence[str]) -> Plan[None]:
         [
             Find({"_id": {"$in": referenced}, "kind": "list"}, collection=cols.checkpoints),
             Find(
-                {"thread_id": in_threads, "$or": [{"n": {"$gt": 1}}, {"chunked": {"$ne": None}}]},
-                {"cp": 1, "task_id": 1, "chunked": 1},
+                {
+                    "thread_id": in_threads,
+                    # legacy one-write documents with chunks, or task documents listing some
+                    "$or": [{"n": {"$gt": 1}}, {"chunked": {"$elemMatch": {"$gte": -(2**31)}}}],
+                },
+                {"cp": 1, "task_id": 1, "chunked": 1, "n": 1},
                 collection=cols.writes,
             ),
             Delete({"thread_id": in_threads, "cp": {"$nin": cp_ids}}, collection=cols.writes),

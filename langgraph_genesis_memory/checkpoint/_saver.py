@@ -178,8 +178,8 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
     def __init__(
         self,
         *,
-        client: MongoClient | None = None,
-        async_client: AsyncMongoClient | None = None,
+        client: MongoClient[Any] | None = None,
+        async_client: AsyncMongoClient[Any] | None = None,
         database: str | None = None,
         collection: str = "checkpoints",
         serde: SerializerProtocol | None = None,

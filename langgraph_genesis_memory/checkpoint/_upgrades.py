@@ -109,7 +109,7 @@ def plan_backfill_filter_terms(schema: SaverSchema) -> Plan[int]:
             return done
 
 
-def _renames(doc: Mapping[str, Any], fields: Mapping[str, str], prefix: str = "") -> dict:
+def _renames(doc: Mapping[str, Any], fields: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
     # Only fields the document has: MongoDB ignores a $rename of a missing field, but some
     # compatible servers create the target as null instead.
     return {f"{prefix}{old}": f"{prefix}{new}" for old, new in fields.items() if old in doc}

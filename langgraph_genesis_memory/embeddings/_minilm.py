@@ -161,7 +161,7 @@ class MiniLMEmbeddings(Embeddings):
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return vectors.tolist()
+        return [[float(x) for x in row] for row in vectors.tolist()]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents.

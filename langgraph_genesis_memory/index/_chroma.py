@@ -27,6 +27,7 @@ from langgraph_genesis_memory.index._config import (
 from langgraph_genesis_memory.index._requests import (
     CallPlan,
     namespace_where,
+    plan_call,
     plan_count,
     plan_delete,
     plan_list,
@@ -294,7 +295,8 @@ class ChromaIndex:
         Args:
             ef_search: Candidate list size per query (``>= 1``).
         """
-        self.collection.modify(configuration={"hnsw": {"ef_search": int(ef_search)}})
+        config = {"configuration": {"hnsw": {"ef_search": int(ef_search)}}}
+        self._run(lambda: plan_call("modify", config))
 
 
 class AsyncChromaIndex:
@@ -311,10 +313,23 @@ class AsyncChromaIndex:
     """
 
     def __init__(self, *, collection: Any, client: Any = None) -> None:
-        self.collection = collection
+        self._collection = collection
         self.client = client
         self.sync_index: ChromaIndex | None = None
         """The embedded sync index this one runs in worker threads, or ``None`` (a server)."""
+
+    @property
+    def collection(self) -> Any:
+        """The Chroma collection (for an embedded index, the shared sync index's, which may
+        have been reopened after a rebuild)."""
+        return self.sync_index.collection if self.sync_index is not None else self._collection
+
+    @collection.setter
+    def collection(self, value: Any) -> None:
+        if self.sync_index is not None:
+            self.sync_index.collection = value
+        else:
+            self._collection = value
 
     @classmethod
     def from_sync(cls, index: ChromaIndex) -> AsyncChromaIndex:
@@ -442,7 +457,6 @@ class AsyncChromaIndex:
         """Async :meth:`ChromaIndex.reset`."""
         if self.sync_index is not None:
             await asyncio.to_thread(self.sync_index.reset)
-            self.collection = self.sync_index.collection
             return
         if self.client is None:
             raise RuntimeError("reset() needs the Chroma client; build the index with client=")
@@ -456,7 +470,6 @@ class AsyncChromaIndex:
         """Async :meth:`ChromaIndex.reopen`."""
         if self.sync_index is not None:
             await asyncio.to_thread(self.sync_index.reopen)
-            self.collection = self.sync_index.collection
             return
         if self.client is None:
             raise RuntimeError("reopen() needs the Chroma client; build the index with client=")

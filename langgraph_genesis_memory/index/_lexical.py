@@ -56,7 +56,8 @@ def english_stemmer() -> Callable[[str], str]:
             "stemmed BM25 needs PyStemmer, which is not installed. "
             "Install: pip install 'PyStemmer>=2.2'"
         ) from exc
-    return Stemmer.Stemmer("english").stemWord
+    stem: Callable[[str], str] = Stemmer.Stemmer("english").stemWord
+    return stem
 
 
 def _english_stopwords() -> frozenset[str]:

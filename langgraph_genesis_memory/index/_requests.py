@@ -227,6 +227,11 @@ def plan_set_expiry(ids: Sequence[str], expires_ms: Sequence[int]) -> CallPlan:
         )
 
 
+def plan_call(method: str, kwargs: Mapping[str, Any]) -> CallPlan:
+    """One call of any collection method, as a plan (e.g. ``modify``)."""
+    return (yield ChromaCall(method, kwargs))
+
+
 def plan_count() -> Generator[ChromaCall, Any, int]:
     """How many entries the collection holds."""
     return int((yield ChromaCall("count")))

@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -231,7 +232,7 @@ def _ping(uri: str) -> bool:
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
-    client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500)
+    client: MongoClient[Any] = MongoClient(uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500)
     try:
         client.admin.command("ping")
         return True

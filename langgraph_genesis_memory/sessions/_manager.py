@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.store.base import BaseStore, GetOp, SearchOp
+from langgraph.store.base import BaseStore, GetOp, SearchItem, SearchOp
 
 from langgraph_genesis_memory._messages import message_to_dict
 from langgraph_genesis_memory._plans import Plan
@@ -121,6 +121,9 @@ class SessionContext:
         out["completed_tasks"] = self.completed_tasks
         out["completion_rate"] = self.completion_rate
         return out
+
+
+T = TypeVar("T")
 
 
 def _count(messages: Sequence[BaseMessage]) -> dict[str, int]:
@@ -278,7 +281,7 @@ class SessionManager:
         session["ended_at"] = now_iso()
 
     # -- sync API ------------------------------------------------------------------------------
-    def _run(self, plan: Plan[Any]) -> Any:
+    def _run(self, plan: Plan[T]) -> T:
         return run_plan(self.store, plan, self.checkpointer)
 
     def start(
@@ -397,10 +400,10 @@ class SessionManager:
             :class:`~langgraph_genesis_memory.tools._records.HandoffRecord` dicts.
         """
         (items,) = self.store.batch([list_handoffs_op(self.tenant_id, session_id)])
-        return handoff_order(items)
+        return handoff_order(cast(list[SearchItem], items))
 
     # -- async API -----------------------------------------------------------------------------
-    async def _arun(self, plan: Plan[Any]) -> Any:
+    async def _arun(self, plan: Plan[T]) -> T:
         return await arun_plan(self.store, plan, self.checkpointer)
 
     async def astart(
@@ -450,4 +453,4 @@ class SessionManager:
     async def ahandoffs(self, session_id: str) -> list[dict[str, Any]]:
         """Async twin of :meth:`handoffs`."""
         (items,) = await self.store.abatch([list_handoffs_op(self.tenant_id, session_id)])
-        return handoff_order(items)
+        return handoff_order(cast(list[SearchItem], items))

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from langgraph.store.base import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
 
@@ -260,8 +260,8 @@ def _read_steps(
             steps.append(_plain_search(batch, i, op))
         elif isinstance(op, ListNamespacesOp):
             steps.append(_listing(batch, i, op))
-    queries = sorted({batch.ops[i].query for i in ranked}) if batch.schema.vectors else []  # type: ignore[union-attr]
-    steps.append(_query_embeddings(batch, queries))  # type: ignore[arg-type]
+    queries = sorted({str(cast(SearchOp, batch.ops[i]).query) for i in ranked})
+    steps.append(_query_embeddings(batch, queries if batch.schema.vectors else []))
     steps.append(_previous_vectors(batch, puts))
     return [s for s in steps if s is not None]
 

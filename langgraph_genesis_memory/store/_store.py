@@ -199,8 +199,8 @@ class GenesisStore(PlanRunner, BaseStore):
     def __init__(
         self,
         *,
-        client: MongoClient | None = None,
-        async_client: AsyncMongoClient | None = None,
+        client: MongoClient[Any] | None = None,
+        async_client: AsyncMongoClient[Any] | None = None,
         database: str | None = None,
         collection: str = "store",
         ttl: TTLConfig | None = None,
@@ -436,7 +436,7 @@ class GenesisStore(PlanRunner, BaseStore):
         self,
         namespace: tuple[str, ...],
         key: str,
-        value: dict[str, Any],
+        value: Mapping[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | None | NotProvided = NOT_PROVIDED,
@@ -462,7 +462,7 @@ class GenesisStore(PlanRunner, BaseStore):
         self,
         namespace: tuple[str, ...],
         key: str,
-        value: dict[str, Any],
+        value: Mapping[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | None | NotProvided = NOT_PROVIDED,
@@ -617,7 +617,7 @@ class GenesisStore(PlanRunner, BaseStore):
         return await self._arun(self._plan_setup(), per_request=True)
 
     # -- vector index ----------------------------------------------------------------------------
-    def _plan_reindex(self, full: bool, batch_size: int, progress: Any) -> Any:
+    def _plan_reindex(self, full: bool, batch_size: int, progress: Any) -> Plan[ReindexResult]:
         if self.index_config is None:
             raise ConfigurationError("reindex() needs a store built with index= (IndexConfig).")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, convert
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.prebuilt import InjectedState
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, SearchItem
 from langgraph.types import Command
 from pydantic import Field
 
@@ -207,7 +207,7 @@ def create_handoff_tool(
 
     def finish(
         rec: HandoffRecord, messages: list[BaseMessage], notes: list[ToolMessage]
-    ) -> Command:
+    ) -> Command[Any]:
         marker = ToolMessage(
             content=f"Transferred to {agent_name} ({rec['from_agent']} -> {agent_name}). "
             f"Reason: {rec['reason']}",
@@ -237,7 +237,7 @@ def create_handoff_tool(
         summary: Annotated[
             str | None, Field(description="Short summary of the conversation so far.")
         ] = None,
-    ) -> Command | ToolMessage:
+    ) -> Command[Any] | ToolMessage:
         args = {"reason": reason, "critical_facts": critical_facts, "instructions": instructions,
                 "pending_tasks": pending_tasks, "summary": summary}  # fmt: skip
         prepared = prepare(state, config, tool_call_id, args)
@@ -264,7 +264,7 @@ def create_handoff_tool(
         summary: Annotated[
             str | None, Field(description="Short summary of the conversation so far.")
         ] = None,
-    ) -> Command | ToolMessage:
+    ) -> Command[Any] | ToolMessage:
         args = {"reason": reason, "critical_facts": critical_facts, "instructions": instructions,
                 "pending_tasks": pending_tasks, "summary": summary}  # fmt: skip
         prepared = prepare(state, config, tool_call_id, args)
@@ -408,7 +408,7 @@ def list_handoffs(
         []
     """
     (items,) = store.batch([list_handoffs_op(tenant_id, session_id, limit)])
-    return handoff_order(items)
+    return handoff_order(cast(list[SearchItem], items))
 
 
 async def alist_handoffs(
@@ -416,4 +416,4 @@ async def alist_handoffs(
 ) -> list[dict[str, Any]]:
     """Async twin of :func:`list_handoffs`."""
     (items,) = await store.abatch([list_handoffs_op(tenant_id, session_id, limit)])
-    return handoff_order(items)
+    return handoff_order(cast(list[SearchItem], items))

@@ -192,3 +192,20 @@ async def test_async_put_writes_share_the_layout(async_saver: GenesisSaver) -> N
     tup = await async_saver.aget_tuple(config)
     assert [(c, v) for _, c, v in tup.pending_writes] == [("a", 1), ("b", 2), ("c", 3)]
     assert len(_writes_docs(async_saver)) == 1
+
+
+def test_a_later_call_that_spills_keeps_its_chunks_through_pruning(
+    mongo_client: MongoClient, database_name: str
+) -> None:
+    # The task's document exists with small writes only; a later call (the null task's
+    # accumulation) adds a write too large to keep inline. Its chunks must be recorded, so that
+    # pruning (which deletes chunks nobody refers to) keeps them.
+    saver = GenesisSaver(client=mongo_client, database=database_name, chunk_bytes=1024)
+    saver.setup()
+    config = _stored(saver, "t7")
+    saver.put_writes(config, [("a", "small")], NULL_TASK_ID)
+    big = "z" * 5000
+    saver.put_writes(config, [("a", "small"), ("b", big)], NULL_TASK_ID)
+    saver.prune(["t7"], strategy="keep_latest")
+    values = {c: v for _, c, v in saver.get_tuple(config).pending_writes}
+    assert values == {"a": "small", "b": big}

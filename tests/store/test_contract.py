@@ -236,15 +236,32 @@ def test_setup_is_idempotent_and_versioned(
     assert ttl[0]["expireAfterSeconds"] == 0
 
 
-def test_constructor_does_no_io() -> None:
-    from pymongo import MongoClient
+def test_constructors_send_nothing(mongodb_uri: str) -> None:
+    from pymongo import MongoClient, monitoring
 
-    # A client to a closed port: constructing the store must not touch it.
-    client = MongoClient(
-        "mongodb://127.0.0.1:9/?directConnection=true", serverSelectionTimeoutMS=200
-    )
-    GenesisStore(client=client, database="x")
-    client.close()
+    from langgraph_genesis_memory import GenesisSaver
+
+    class Commands(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            self.sent.append(event.command_name)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+    listener = Commands()
+    client = MongoClient(mongodb_uri, connect=False, event_listeners=[listener])
+    try:
+        GenesisStore(client=client, database="constructor_check", ttl={"default_ttl": 5})
+        GenesisSaver(client=client, database="constructor_check", ttl_minutes=5)
+        assert listener.sent == []  # no setup, no ping: I/O waits for the first call
+        client["constructor_check"].command("ping")
+        assert listener.sent == ["ping"]  # the listener does see commands
+    finally:
+        client.close()
 
 
 @pytest.mark.parametrize("missing", ["sync", "async"])
