@@ -93,6 +93,51 @@ def _where(path: list[Any]) -> str:
     return "value" + "".join(f"[{p!r}]" for p in path)
 
 
+_PLAIN = (str, bool, int, type(None))
+
+
+def _surely_json_like(value: Any) -> bool:
+    """A fast, conservative check of the value domain's structure.
+
+    ``True`` means: only plain dicts, lists, tuples and scalars, string keys without a leading
+    ``$``, finite floats, at most :data:`MAX_VALUE_DEPTH` levels. String contents (lone
+    surrogates, NUL in keys) and integer ranges are left to ``bson.encode``, which refuses them.
+    ``False`` means "look closer" (:func:`check_json_like` names the problem, if any).
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        kind = type(node)
+        if depth > MAX_VALUE_DEPTH:
+            return False
+        if kind is dict:
+            for key, inner in node.items():
+                if type(key) is not str or key[:1] == "$":
+                    return False
+                inner_kind = type(inner)
+                if inner_kind not in _PLAIN:
+                    if inner_kind is float:
+                        if not math.isfinite(inner):
+                            return False
+                    else:
+                        stack.append((inner, depth + 1))
+        elif kind is list or kind is tuple:
+            for inner in node:
+                inner_kind = type(inner)
+                if inner_kind not in _PLAIN:
+                    if inner_kind is float:
+                        if not math.isfinite(inner):
+                            return False
+                    else:
+                        stack.append((inner, depth + 1))
+        elif kind is float:
+            if not math.isfinite(node):
+                return False
+        elif kind not in _PLAIN:
+            return False
+    return True
+
+
 def check_json_like(value: Any, *, what: str, error: type[Exception]) -> None:
     """Check that ``value`` lies in the value domain (see the module docstring).
 
@@ -184,11 +229,16 @@ def validate_value(value: object, *, overhead: int = 0) -> dict[str, Any]:
             "Wrap other data, e.g. {'data': [...]}."
         )
     plain = dict(value)
-    check_json_like(plain, what="value", error=InvalidValueError)
+    if not _surely_json_like(plain):
+        check_json_like(plain, what="value", error=InvalidValueError)
     try:
         size = len(bson.encode({"value": plain}))
-    except (InvalidDocument, TypeError, OverflowError, ValueError) as exc:  # pragma: no cover
-        raise InvalidValueError(f"Value cannot be stored in MongoDB: {exc}.") from exc
+    except (InvalidDocument, TypeError, OverflowError, ValueError) as exc:
+        # A lone surrogate, a NUL in a key, an integer beyond 64 bits: name it.
+        check_json_like(plain, what="value", error=InvalidValueError)
+        raise InvalidValueError(
+            f"Value cannot be stored in MongoDB: {exc}."
+        ) from exc  # pragma: no cover
     if size + overhead > MAX_DOCUMENT_BYTES:
         raise ValueTooLargeError(
             f"Value is {size + overhead:,} bytes as a MongoDB document, over the "
