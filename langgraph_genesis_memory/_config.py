@@ -7,7 +7,8 @@ Environment variables (all optional):
     set, that deployment is used; when it is unset, local mode starts (or reuses) a local
     MongoDB-compatible server under the data folder.
 ``GENESIS_DATA_DIR``
-    The local-mode data folder. Default: ``.genesis`` in the current working directory.
+    The local-mode data folder. Default: the nearest existing ``.genesis`` folder in the current
+    working directory or one of its parents (found as git finds ``.git``), else ``./.genesis``.
 ``GENESIS_MONGODB_DATABASE``
     The MongoDB database name. Default: ``genesis_memory``.
 ``GENESIS_MONGODB_TIMEOUT_MS``
@@ -25,7 +26,8 @@ DEFAULT_DATABASE = "genesis_memory"
 """Database used when none is given and ``GENESIS_MONGODB_DATABASE`` is unset."""
 
 DEFAULT_DATA_DIR = ".genesis"
-"""Local-mode data folder (relative to the working directory) when ``GENESIS_DATA_DIR`` is unset."""
+"""Name of the local-mode data folder looked for upwards from the working directory (and created
+there when none exists) when ``GENESIS_DATA_DIR`` is unset."""
 
 DEFAULT_TIMEOUT_MS = 10_000
 """Server-selection timeout in milliseconds when ``GENESIS_MONGODB_TIMEOUT_MS`` is unset."""
@@ -46,9 +48,36 @@ def mask_uri(uri: str) -> str:
     return _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", uri)
 
 
+def find_data_dir(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """Find an existing local-mode data folder upwards from ``start``, as git finds ``.git``.
+
+    Args:
+        start: The folder to start from. Default: the current working directory.
+
+    Returns:
+        The first ``<folder>/.genesis`` directory that exists, looking in ``start`` and then in
+        each parent up to the file-system root; ``None`` if there is none.
+    """
+    here = Path(start if start is not None else Path.cwd()).expanduser().resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / DEFAULT_DATA_DIR
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
 def data_dir_from_env() -> Path:
-    """Return the local-mode data folder: ``GENESIS_DATA_DIR`` or ``./.genesis``."""
-    return Path(os.environ.get("GENESIS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+    """Return the local-mode data folder.
+
+    ``GENESIS_DATA_DIR`` when it is set; otherwise the nearest existing ``.genesis`` folder in
+    the working directory or a parent (:func:`find_data_dir`), so that a notebook or an example
+    run from a sub-folder of a project uses the project's data and server; otherwise
+    ``./.genesis`` (created when local mode first starts).
+    """
+    configured = os.environ.get("GENESIS_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return find_data_dir() or (Path.cwd() / DEFAULT_DATA_DIR).resolve()
 
 
 def database_from_env() -> str:

@@ -6,6 +6,11 @@ package, a pure-Python server of MongoDB's wire protocol) that keeps its data un
 a notebook, the command line) share it; it is started on demand, reused while it runs, and
 stopped with :meth:`LocalServer.stop` or ``genesis-memory local stop``.
 
+The data folder is ``GENESIS_DATA_DIR`` when set, else the nearest existing ``.genesis`` folder in
+the working directory or one of its parents (as git finds ``.git``), else ``./.genesis``. When
+the store or the saver opens local mode, one line on stderr says which data folder is used and
+whether a server was started (once per process and folder).
+
 Production deployments point ``MONGODB_URI`` at real MongoDB; nothing in this package relies on
 the local server's differences from MongoDB (see ``docs/mongodb-features.md``).
 """
@@ -26,7 +31,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from langgraph_genesis_memory._config import data_dir_from_env
+from langgraph_genesis_memory._config import DEFAULT_DATA_DIR, data_dir_from_env
 from langgraph_genesis_memory.errors import LocalServerError, MissingDependencyError
 
 _STATE_FILE = "local-server.json"
@@ -58,7 +63,8 @@ class LocalServer:
     loopback port (remembered in ``<data_dir>/local-server.json``, so later starts reuse it).
 
     Args:
-        data_dir: The data folder. Default: ``GENESIS_DATA_DIR`` or ``./.genesis``.
+        data_dir: The data folder. Default: ``GENESIS_DATA_DIR``, else the nearest existing
+            ``.genesis`` folder in the working directory or a parent, else ``./.genesis``.
         host: Loopback address to bind. Default ``"127.0.0.1"``.
         port: TCP port; ``None`` (default) picks a free port on first start and keeps it.
         in_memory: Keep data in RAM only (``nx-27017 --data-dir memory``); for tests.
@@ -82,6 +88,8 @@ class LocalServer:
         self.host = host
         self.port = port
         self.in_memory = in_memory
+        self.launched = False
+        """Whether the last :meth:`start` launched a new server (``False``: reused one)."""
 
     # -- paths -----------------------------------------------------------------------------
     @property
@@ -136,8 +144,11 @@ class LocalServer:
         with FileLock(str(self.data_dir / "local.lock"), timeout=timeout):
             current = self.status()
             if current.running and current.uri:
+                self.launched = False
                 return current.uri
-            return self._launch(timeout)
+            uri = self._launch(timeout)
+            self.launched = True
+            return uri
 
     def _launch(self, timeout: float) -> str:
         try:
@@ -225,7 +236,42 @@ def resolve_mongodb_uri(
     chosen = uri or os.environ.get("MONGODB_URI")
     if chosen:
         return chosen, False
-    return LocalServer(data_dir).start(), True
+    server = LocalServer(data_dir)
+    local_uri = server.start()
+    _announce(server, local_uri, _origin(data_dir, server.data_dir))
+    return local_uri, True
+
+
+_ANNOUNCED: set[Path] = set()
+
+
+def _origin(given: str | os.PathLike[str] | None, data_dir: Path) -> str:
+    """How the data folder was chosen, for the announcement."""
+    if given:
+        return "given"
+    if os.environ.get("GENESIS_DATA_DIR"):
+        return "GENESIS_DATA_DIR"
+    if data_dir == (Path.cwd() / DEFAULT_DATA_DIR).resolve():
+        return "in the working directory"
+    return "found in a parent of the working directory"
+
+
+def _announce(server: LocalServer, uri: str, origin: str) -> None:
+    """Say once per process and folder which data folder local mode uses; always say when a
+    server was started (it keeps running after this process ends)."""
+    if server.launched:
+        pid = server.status().pid
+        message = (
+            f"local mode: started a MongoDB-compatible server at {uri} (pid {pid}) for the data "
+            f"folder {server.data_dir} ({origin}); it keeps running for other processes "
+            f"(stop it: genesis-memory local stop --data-dir {server.data_dir})"
+        )
+    elif server.data_dir not in _ANNOUNCED:
+        message = f"local mode: data folder {server.data_dir} ({origin}), server at {uri}"
+    else:
+        return
+    _ANNOUNCED.add(server.data_dir)
+    print(f"[langgraph-genesis-memory] {message}", file=sys.stderr, flush=True)
 
 
 def _ping(uri: str) -> bool:
