@@ -17,13 +17,21 @@ Public subpackages give the rest: :mod:`~langgraph_genesis_memory.store`,
 :mod:`~langgraph_genesis_memory.checkpoint`, :mod:`~langgraph_genesis_memory.sessions`,
 :mod:`~langgraph_genesis_memory.tools`, :mod:`~langgraph_genesis_memory.index` (the derived
 indexes: Chroma), :mod:`~langgraph_genesis_memory.embeddings`,
-:mod:`~langgraph_genesis_memory.local`, :mod:`~langgraph_genesis_memory.tokens` and
+:mod:`~langgraph_genesis_memory.local`, :mod:`~langgraph_genesis_memory.tokens`,
+:mod:`~langgraph_genesis_memory.ops` (backup, restore, migration, statistics, health),
+:mod:`~langgraph_genesis_memory.telemetry` (optional OpenTelemetry) and
 :mod:`~langgraph_genesis_memory.errors`. Modules whose name starts with ``_`` are internal.
+
+Logging: the package logs through :mod:`logging` under ``langgraph_genesis_memory.*`` and is
+quiet by default (a ``NullHandler``); configure logging in your application to see it.
 """
+
+import logging as _logging
 
 from langgraph_genesis_memory.checkpoint import GenesisSaver
 from langgraph_genesis_memory.embeddings import MiniLMEmbeddings
 from langgraph_genesis_memory.errors import (
+    BackupFormatError,
     ConfigurationError,
     DatabaseUnavailableError,
     GenesisMemoryError,
@@ -35,6 +43,7 @@ from langgraph_genesis_memory.errors import (
     LocalServerError,
     MissingDependencyError,
     PartialWriteError,
+    RestoreConflictError,
     SessionExistsError,
     SessionNotFoundError,
     ValueTooLargeError,
@@ -55,6 +64,8 @@ from langgraph_genesis_memory.tools import (
 )
 
 __version__ = "0.1.0"
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __all__ = [
     "GenesisStore",
@@ -88,4 +99,6 @@ __all__ = [
     "MissingDependencyError",
     "SessionNotFoundError",
     "SessionExistsError",
+    "BackupFormatError",
+    "RestoreConflictError",
 ]

@@ -112,6 +112,14 @@ class Count(Request):
 
 
 @dataclass(frozen=True)
+class Command(Request):
+    """A database command on the target's database (``db.command``), e.g. ``{"hello": 1}``;
+    returns the reply document."""
+
+    command: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Failed:
     """The result of a tolerated service request (or a reported bulk write) that raised."""
 
@@ -251,6 +259,8 @@ def _execute_sync(target: Target, req: Request | ServiceRequest) -> Any:
         return coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
         return coll.create_indexes(list(req.indexes))
+    if isinstance(req, Command):
+        return target.database.command(dict(req.command))
     raise TypeError(f"Unknown request {req!r}")
 
 
@@ -290,6 +300,8 @@ async def _execute_async(target: Target, req: Request | ServiceRequest) -> Any:
         return await coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
         return await coll.create_indexes(list(req.indexes))
+    if isinstance(req, Command):
+        return await target.database.command(dict(req.command))
     raise TypeError(f"Unknown request {req!r}")
 
 
@@ -333,6 +345,12 @@ class _Budget:
             self.spent += time.monotonic() - started
 
 
+request_observer: Callable[[Any, float], None] | None = None
+"""Called after each request a plan's run executed, with the request and its duration in
+seconds; set only by the optional OpenTelemetry instrumentation
+(:mod:`langgraph_genesis_memory._telemetry`). ``None`` (the default): nothing is called."""
+
+
 def _raise_mapped(target: Target, exc: PyMongoError) -> None:
     mapped = _failure(target, exc)
     if mapped is exc:
@@ -358,6 +376,8 @@ def run_sync(target: Target, plan: Plan[T]) -> T:
         except PyMongoError as exc:
             _raise_mapped(target, exc)
         budget.charge(request, started)
+        if request_observer is not None:
+            request_observer(request, time.monotonic() - started)
         return result
 
     return drive(plan, execute)
@@ -375,6 +395,8 @@ async def run_async(target: Target, plan: Plan[T]) -> T:
         except PyMongoError as exc:
             _raise_mapped(target, exc)
         budget.charge(request, started)
+        if request_observer is not None:
+            request_observer(request, time.monotonic() - started)
         return result
 
     return await adrive(plan, execute)

@@ -16,7 +16,11 @@ type whose meaning matches, so callers can catch either::
     ├── LocalServerError        (RuntimeError; the local MongoDB-compatible server failed)
     ├── MissingDependencyError  (ImportError; an optional extra is not installed)
     ├── SessionNotFoundError    (LookupError; no such session for the tenant)
-    └── SessionExistsError      (ValueError; the session already exists: resume it)
+    ├── SessionExistsError      (ValueError; the session already exists: resume it)
+    ├── BackupFormatError       (ValueError; a backup file is damaged or of another format)
+    ├── RestoreConflictError    (ValueError; restore with conflict="fail" met differing items)
+    ├── SessionEndedError       (RuntimeError; the session ended: reopen it explicitly)
+    └── SessionConflictError    (RuntimeError; a session update kept losing to other writers)
 
 Input errors (the first six) are raised before anything is sent to MongoDB, so a batch that
 contains one bad operation writes nothing. What a failure while writing leaves behind is
@@ -42,6 +46,10 @@ __all__ = [
     "MissingDependencyError",
     "SessionNotFoundError",
     "SessionExistsError",
+    "BackupFormatError",
+    "RestoreConflictError",
+    "SessionEndedError",
+    "SessionConflictError",
 ]
 
 
@@ -147,3 +155,60 @@ class SessionNotFoundError(GenesisMemoryError, LookupError):
 
 class SessionExistsError(GenesisMemoryError, ValueError):
     """A session with that id already exists: resume it instead of starting it again."""
+
+
+class BackupFormatError(GenesisMemoryError, ValueError):
+    """A backup file cannot be restored as it is.
+
+    It is not a langgraph-genesis-memory backup, was written by a newer format version, is
+    truncated, holds a malformed record (the message names its line), or its content does not
+    match the checksum and counts of its header. Restoring checks the whole file before writing
+    anything, so a damaged backup writes nothing.
+    """
+
+
+class RestoreConflictError(GenesisMemoryError, ValueError):
+    """A restore with ``conflict="fail"`` found items in the target that the backup would change.
+
+    Raised before anything is written. An item already holding exactly the backup's value and
+    timestamps is not a conflict (so an interrupted restore can be run again).
+
+    Attributes:
+        conflicts: ``(namespace, key)`` of the first conflicting items (at most 20).
+        total: How many conflicting items were found.
+    """
+
+    def __init__(
+        self, message: str, conflicts: list[tuple[tuple[str, ...], str]], total: int
+    ) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts
+        self.total = total
+
+
+class SessionEndedError(GenesisMemoryError, RuntimeError):
+    """The session has ended (``SessionManager.end_session``); it is archived and read-only.
+
+    ``resume(session_id, reopen=True)`` reopens it. The message says when and why it ended.
+
+    Attributes:
+        session_id: The session.
+        ended_at: When it ended (ISO 8601 UTC).
+        reason: The reason given to ``end_session``.
+    """
+
+    def __init__(self, message: str, session_id: str, ended_at: str | None, reason: str | None):
+        super().__init__(message)
+        self.session_id = session_id
+        self.ended_at = ended_at
+        self.reason = reason
+
+
+class SessionConflictError(GenesisMemoryError, RuntimeError):
+    """A session update lost its compare-and-set to other writers too many times in a row.
+
+    Session updates never overwrite each other: each one re-reads the session and retries
+    when another writer changed it first (with a short random pause). This is raised only
+    under sustained contention on one session (dozens of writers at once); nothing of the
+    update was written, and retrying it is safe.
+    """

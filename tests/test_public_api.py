@@ -62,6 +62,7 @@ PUBLIC_MODULES = {
     "langgraph_genesis_memory.local",
     "langgraph_genesis_memory.cli",
     "langgraph_genesis_memory.cli.main",
+    "langgraph_genesis_memory.server",
 }
 
 

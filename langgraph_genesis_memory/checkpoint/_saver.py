@@ -636,3 +636,23 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         else:
             number = int(str(current).split(".")[0])
         return f"{number + 1:012d}.{random.getrandbits(32):08x}"
+
+    # -- operations ----------------------------------------------------------------------------
+    def stats(self) -> Any:
+        """Threads, checkpoints, documents, bytes and pending writes, by MongoDB aggregations.
+
+        Returns:
+            A :class:`~langgraph_genesis_memory.ops.CheckpointStats` (``to_dict()`` for JSON).
+
+        Raises:
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        from langgraph_genesis_memory.ops import saver_stats
+
+        return saver_stats(self)
+
+    async def astats(self) -> Any:
+        """Async twin of :meth:`stats`."""
+        from langgraph_genesis_memory.ops import asaver_stats
+
+        return await asaver_stats(self)

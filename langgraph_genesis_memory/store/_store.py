@@ -806,3 +806,58 @@ class GenesisStore(PlanRunner, BaseStore):
         except asyncio.CancelledError:
             pass
         return True
+
+    # -- operations ----------------------------------------------------------------------------
+    def stats(self, *, top: int = 10, depth: int = 2, saver: Any = None) -> Any:
+        """Statistics computed by MongoDB aggregations (no document is read into Python).
+
+        Items and bytes (BSON) in all, per first namespace label and for the ``top`` namespace
+        prefixes of ``depth`` labels; items expiring in the next 24 hours, expired but not yet
+        swept, and without a TTL; with a vector index its model, dims, the vectors MongoDB
+        records and the entries Chroma holds, and items pending repair; with ``saver``, its
+        threads, checkpoints and bytes.
+
+        Args:
+            top: How many namespace prefixes to report (at least 1).
+            depth: Labels per reported prefix (at least 1).
+            saver: A ``GenesisSaver`` whose statistics to include.
+
+        Returns:
+            A :class:`~langgraph_genesis_memory.ops.StoreStats` (``to_dict()`` for JSON).
+
+        Raises:
+            InvalidArgumentError: If ``top`` or ``depth`` is not a positive integer.
+            DatabaseUnavailableError: If MongoDB does not answer within the timeout.
+        """
+        from langgraph_genesis_memory.ops import store_stats
+
+        return store_stats(self, top=top, depth=depth, saver=saver)
+
+    async def astats(self, *, top: int = 10, depth: int = 2, saver: Any = None) -> Any:
+        """Async twin of :meth:`stats`."""
+        from langgraph_genesis_memory.ops import astore_stats
+
+        return await astore_stats(self, top=top, depth=depth, saver=saver)
+
+    def health(self) -> Any:
+        """Check MongoDB and the vector index; never raises for an unreachable MongoDB.
+
+        Writes, reads back and deletes a probe item in the ``system`` namespace
+        ``("system", "genesis_health")`` through the store's own batch path, timing each step;
+        reads the server version and deployment kind (standalone, replica set, sharded); with
+        a vector index, checks that Chroma answers and agrees with MongoDB.
+
+        Returns:
+            A :class:`~langgraph_genesis_memory.ops.HealthReport`: ``status`` is ``"ok"``,
+            ``"degraded"`` (the vector index is unreachable or behind: run :meth:`reindex`) or
+            ``"unavailable"`` (MongoDB did not answer within the timeout).
+        """
+        from langgraph_genesis_memory.ops import health
+
+        return health(self)
+
+    async def ahealth(self) -> Any:
+        """Async twin of :meth:`health`."""
+        from langgraph_genesis_memory.ops import ahealth
+
+        return await ahealth(self)
