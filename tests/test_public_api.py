@@ -47,6 +47,8 @@ ROOT_NAMES = {
     "MissingDependencyError",
     "SessionNotFoundError",
     "SessionExistsError",
+    "BackupFormatError",
+    "RestoreConflictError",
 }
 
 PUBLIC_MODULES = {
