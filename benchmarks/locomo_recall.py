@@ -530,21 +530,28 @@ def store_run(convs: list[Conversation], embeddings: CachedEmbeddings) -> None:
 
     from langgraph_genesis_memory import GenesisStore, LocalServer
     from langgraph_genesis_memory._connection import client_options
+    from langgraph_genesis_memory.index import SqliteWordIndex
 
     tmp = tempfile.TemporaryDirectory(prefix="genesis-recall-")
     server = LocalServer(tmp.name)
     client = MongoClient(server.start(), **client_options(10_000))
     index = {"dims": 384, "embed": embeddings, "fields": ["line", "context"]}
     vectors = ChromaIndex.from_config(in_memory=True, collection=f"recall-{uuid.uuid4().hex[:8]}")
+    # The word index as local mode opens it (a SQLite FTS5 file in the data folder); "scan"
+    # (BM25 in memory over the namespace, read per query) is the engine it replaces.
+    words = SqliteWordIndex(Path(tmp.name) / "words.sqlite3")
     try:
         stores = {
-            mode: GenesisStore(
+            (mode, engine): GenesisStore(
                 client=client, database="recall", index=index, vector_index=vectors,
-                search_mode=mode,
+                search_mode=mode, lexical=engine,
+                word_index=words if engine == "index" else None,
             )
             for mode in ("hybrid", "vector", "lexical")
+            for engine in ("index", "scan")
+            if not (mode == "vector" and engine == "scan")
         }  # fmt: skip
-        store = stores["hybrid"]
+        store = stores[("hybrid", "index")]
         store.setup()
         t0 = time.perf_counter()
         for conv in convs:
@@ -567,8 +574,8 @@ def store_run(convs: list[Conversation], embeddings: CachedEmbeddings) -> None:
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         details = []
-        for mode in ("hybrid", "vector", "lexical"):
-            chosen = stores[mode]
+        for mode, engine in stores:
+            chosen = stores[(mode, engine)]
 
             def retrieve(ns: tuple[str, ...], question: str, k: int, s=chosen) -> list[str]:
                 return [item.key for item in s.search(ns, query=question, limit=k)]
@@ -577,11 +584,13 @@ def store_run(convs: list[Conversation], embeddings: CachedEmbeddings) -> None:
             lat.sort()
             p50, p95 = statistics.median(lat), lat[int(0.95 * (len(lat) - 1))]
             r = " | ".join(f"{scores.mean(scores.recall, k):.1f}" for k in KS)
-            label = f"{mode} (default)" if mode == "hybrid" else mode
+            label = f"{mode}, words by {engine}" if mode != "vector" else mode
+            if (mode, engine) == ("hybrid", "index"):
+                label += " (default)"
             rows.append(
                 f"| {label} | {r} | {scores.mean(scores.hit, 10):.1f} | {p50:.1f} | {p95:.1f} |"
             )
-            details.append(per_category_table(f"\nGenesisStore {mode}", scores))
+            details.append(per_category_table(f"\nGenesisStore {label}", scores))
         print("(latency per question includes embedding the question and the MongoDB reads)")
         print("\n".join(rows))
         print("\n".join(details))

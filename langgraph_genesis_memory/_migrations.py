@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph_genesis_memory._mongo import CreateIndexes, Find, Update
+from langgraph_genesis_memory._mongo import CreateIndexes, DropIndexes, Find, Update
 from langgraph_genesis_memory._plans import Plan
 
 MIGRATIONS_COLLECTION = "genesis_migrations"
@@ -33,10 +33,13 @@ class Migration:
         backfill: Given the component's context (e.g. the saver's schema), returns a plan that
             brings documents written by earlier versions up to this one (run after the
             indexes; must be safe to run again).
+        drop: Key patterns of indexes this version replaces, dropped last (by key: not every
+            server keeps index names; a missing one is ignored).
     """
 
     indexes: Sequence[Any] = field(default_factory=tuple)
     backfill: Callable[[Any], Plan[Any]] | None = None
+    drop: Sequence[Sequence[tuple[str, Any]]] = field(default_factory=tuple)
 
 
 def plan_setup(
@@ -65,6 +68,8 @@ def plan_setup(
             yield CreateIndexes(tuple(migration.indexes), collection=collection)
         if migration.backfill is not None:
             yield from migration.backfill(context)
+        if migration.drop:
+            yield DropIndexes(tuple(migration.drop), collection=collection)
         yield Update(
             {"_id": component},
             {"$set": {"version": version}, "$setOnInsert": {"created_at": datetime.now(UTC)}},

@@ -104,6 +104,24 @@ class CreateIndexes(Request):
 
 
 @dataclass(frozen=True)
+class DropIndexes(Request):
+    """Drop the indexes whose key pattern is one of ``keys`` (by key, not by name: not every
+    server keeps index names); missing ones are ignored. Returns the names dropped."""
+
+    keys: Sequence[Sequence[tuple[str, Any]]]
+    collection: str | None = None
+
+
+def _matching(indexes: Sequence[Mapping[str, Any]], keys: Sequence[Any]) -> list[str]:
+    wanted = [[(str(f), int(d)) for f, d in key] for key in keys]
+    return [
+        str(ix["name"])
+        for ix in indexes
+        if [(str(f), int(d)) for f, d in dict(ix["key"]).items()] in wanted
+    ]
+
+
+@dataclass(frozen=True)
 class Count(Request):
     """``count_documents``; returns an ``int``."""
 
@@ -259,6 +277,11 @@ def _execute_sync(target: Target, req: Request | ServiceRequest) -> Any:
         return coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
         return coll.create_indexes(list(req.indexes))
+    if isinstance(req, DropIndexes):
+        names = _matching(list(coll.list_indexes()), req.keys)
+        for name in names:
+            coll.drop_index(name)
+        return names
     if isinstance(req, Command):
         return target.database.command(dict(req.command))
     raise TypeError(f"Unknown request {req!r}")
@@ -300,6 +323,11 @@ async def _execute_async(target: Target, req: Request | ServiceRequest) -> Any:
         return await coll.update_one(req.filter, req.update, upsert=req.upsert)
     if isinstance(req, CreateIndexes):
         return await coll.create_indexes(list(req.indexes))
+    if isinstance(req, DropIndexes):
+        names = _matching(await (await coll.list_indexes()).to_list(), req.keys)
+        for name in names:
+            await coll.drop_index(name)
+        return names
     if isinstance(req, Command):
         return await target.database.command(dict(req.command))
     raise TypeError(f"Unknown request {req!r}")

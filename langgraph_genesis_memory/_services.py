@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from langgraph_genesis_memory.index._base import IndexEntry
 
-IndexName = Literal["vectors"]
-"""The derived indexes a store can have."""
+IndexName = Literal["vectors", "words"]
+"""The derived indexes a store can have: the vector index and the word index."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,11 +121,14 @@ class Services:
         embeddings: The LangChain ``Embeddings`` of the store's ``IndexConfig``, or ``None``.
         vectors: The vector index (a ``DerivedIndex`` for sync runs, an ``AsyncDerivedIndex``
             for async runs), or ``None``.
-        ranker: The store's BM25 word ranker (it caches indexes of unchanged texts).
+        words: The word index (sync or async like ``vectors``), or ``None``.
+        ranker: The store's in-memory BM25 ranker (``lexical="scan"``; it caches indexes of
+            unchanged texts).
     """
 
     embeddings: Any = None
     vectors: Any = None
+    words: Any = None
     ranker: Any = None
 
     def index(self, name: IndexName) -> Any:

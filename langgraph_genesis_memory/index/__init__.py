@@ -3,6 +3,9 @@
 - :class:`DerivedIndex` / :class:`AsyncDerivedIndex`: what the store asks of a derived index
   (upsert, delete, query under a namespace prefix, hashes, expiries, reset, reopen), with
   :class:`IndexEntry` (one indexed text of an item) and :class:`IndexHit` (a query's answer).
+- :class:`SqliteWordIndex`: the word index (BM25 over SQLite FTS5, a file shared by the
+  processes of a data folder), passed to ``GenesisStore(word_index=...)``;
+  :class:`ThreadedAsyncIndex` runs any sync index for the async API.
 - :class:`ChromaIndex` / :class:`AsyncChromaIndex`: the vector index in a Chroma collection
   (embedded directory, in memory, or a Chroma server), passed to
   ``GenesisStore(vector_index=...)``; :func:`resolve_chroma_config` and :class:`HNSWSettings`
@@ -14,6 +17,7 @@ from langgraph_genesis_memory.index._base import (
     DerivedIndex,
     IndexEntry,
     IndexHit,
+    ThreadedAsyncIndex,
     entry_id,
 )
 from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
@@ -23,6 +27,7 @@ from langgraph_genesis_memory.index._config import (
     HNSWSettings,
     resolve_chroma_config,
 )
+from langgraph_genesis_memory.index._words import SqliteWordIndex
 
 __all__ = [
     "DerivedIndex",
@@ -30,6 +35,8 @@ __all__ = [
     "IndexEntry",
     "IndexHit",
     "entry_id",
+    "ThreadedAsyncIndex",
+    "SqliteWordIndex",
     "ChromaIndex",
     "AsyncChromaIndex",
     "HNSWSettings",

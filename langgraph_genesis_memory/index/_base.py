@@ -15,6 +15,7 @@ that MongoDB's TTL monitor removed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -180,3 +181,51 @@ class AsyncDerivedIndex(Protocol):
     async def reopen(self) -> None:
         """As :meth:`DerivedIndex.reopen`."""
         ...
+
+
+class ThreadedAsyncIndex:
+    """An :class:`AsyncDerivedIndex` that runs a sync :class:`DerivedIndex` in worker threads.
+
+    For indexes without an async client (an embedded SQLite file, say): the event loop keeps
+    going while the sync index works, and both APIs share the one index object.
+
+    Args:
+        index: The sync index.
+    """
+
+    def __init__(self, index: DerivedIndex) -> None:
+        self.sync_index = index
+
+    async def upsert(self, entries: Sequence[IndexEntry]) -> None:
+        """As :meth:`DerivedIndex.upsert`, in a worker thread."""
+        await asyncio.to_thread(self.sync_index.upsert, entries)
+
+    async def delete(self, ids: Sequence[str] = (), item_ids: Sequence[str] = ()) -> None:
+        """As :meth:`DerivedIndex.delete`, in a worker thread."""
+        await asyncio.to_thread(self.sync_index.delete, ids, item_ids)
+
+    async def query(
+        self, query: Sequence[float] | str, n: int, namespace_prefix: Sequence[str] = ()
+    ) -> tuple[list[IndexHit], bool]:
+        """As :meth:`DerivedIndex.query`, in a worker thread."""
+        return await asyncio.to_thread(self.sync_index.query, query, n, namespace_prefix)
+
+    async def hashes(self) -> dict[str, str]:
+        """As :meth:`DerivedIndex.hashes`, in a worker thread."""
+        return await asyncio.to_thread(self.sync_index.hashes)
+
+    async def expired(self, now_ms: int) -> dict[str, str]:
+        """As :meth:`DerivedIndex.expired`, in a worker thread."""
+        return await asyncio.to_thread(self.sync_index.expired, now_ms)
+
+    async def set_expiry(self, ids: Sequence[str], expires_ms: Sequence[int]) -> None:
+        """As :meth:`DerivedIndex.set_expiry`, in a worker thread."""
+        await asyncio.to_thread(self.sync_index.set_expiry, ids, expires_ms)
+
+    async def reset(self) -> None:
+        """As :meth:`DerivedIndex.reset`, in a worker thread."""
+        await asyncio.to_thread(self.sync_index.reset)
+
+    async def reopen(self) -> None:
+        """As :meth:`DerivedIndex.reopen`, in a worker thread."""
+        await asyncio.to_thread(self.sync_index.reopen)

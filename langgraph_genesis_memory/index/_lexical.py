@@ -60,7 +60,8 @@ def english_stemmer() -> Callable[[str], str]:
     return stem
 
 
-def _english_stopwords() -> frozenset[str]:
+def english_stopwords() -> frozenset[str]:
+    """English stop words dropped from texts and queries (bm25s's list)."""
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN)
@@ -125,7 +126,7 @@ class BM25Ranker:
             raise ValueError("ids and texts must have the same length")
         bm25s = _bm25s()
         if stopwords == "en":
-            self.stopwords = _english_stopwords()
+            self.stopwords = english_stopwords()
         elif stopwords is None:
             self.stopwords = frozenset()
         else:

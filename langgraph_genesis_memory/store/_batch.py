@@ -10,9 +10,9 @@ The plan reads as its round trips:
 1. one :class:`~langgraph_genesis_memory._mongo.Parallel` read step gathering every op type's
    requests (:class:`ReadStep`): one ``find`` for all gets, one query per plain search, one
    aggregation per ``list_namespaces``, the query embeddings, and what the written items'
-   vectors are now;
+   index entries are now;
 2. the ranked searches (:mod:`~langgraph_genesis_memory.store._search`), a few steps each;
-3. one ``bulk_write`` for every put, delete and TTL refresh, then the vector index
+3. one ``bulk_write`` for every put, delete and TTL refresh, then the derived indexes
    (:mod:`~langgraph_genesis_memory.store._writes`).
 """
 
@@ -31,6 +31,7 @@ from langgraph_genesis_memory._services import Embed
 from langgraph_genesis_memory.errors import InvalidArgumentError
 from langgraph_genesis_memory.store._documents import decode_path, item_id, to_item, to_search_item
 from langgraph_genesis_memory.store._filters import translate_filter
+from langgraph_genesis_memory.store._indexing import IndexSettings
 from langgraph_genesis_memory.store._queries import (
     ITEM_PROJECTION,
     condition_query,
@@ -56,7 +57,7 @@ from langgraph_genesis_memory.store._writes import (
     PreparedPut,
     WriteSettings,
     plan_writes,
-    previous_vectors,
+    previous_entries,
 )
 
 
@@ -85,9 +86,14 @@ class StoreSchema:
         return self.search.vector_fields is not None
 
     @property
+    def indexes(self) -> IndexSettings:
+        """The derived indexes kept in step with MongoDB."""
+        return IndexSettings(self.vector_fields, self.search.lexical == "index")
+
+    @property
     def writes(self) -> WriteSettings:
         """What the writes need."""
-        return WriteSettings(self.vector_fields, self.search.lexical == "text_index")
+        return WriteSettings(self.indexes, self.search.lexical == "text_index")
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -153,6 +159,16 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
                 "SearchOp and ListNamespacesOp."
             )
     return prepared, puts
+
+
+def check_ops(ops: Sequence[Op], schema: StoreSchema) -> None:
+    """Validate ops as :func:`plan_batch` does, without running anything.
+
+    Raises:
+        InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
+        InvalidArgumentError: For a bad op.
+    """
+    _validate(ops, schema)
 
 
 # -- the read step -------------------------------------------------------------------------------
@@ -237,14 +253,15 @@ def _query_embeddings(batch: _Batch, queries: list[str]) -> ReadStep | None:
     return ReadStep([Embed(texts=queries, query=True)], decode)
 
 
-def _previous_vectors(batch: _Batch, puts: Mapping[str, PreparedPut]) -> ReadStep | None:
-    if not batch.schema.vectors or not puts:
+def _previous_entries(batch: _Batch, puts: Mapping[str, PreparedPut]) -> ReadStep | None:
+    indexes = batch.schema.indexes
+    if not indexes.names or not puts:
         return None
 
     def decode(answers: list[Any]) -> None:
         batch.indexed = {doc["_id"]: doc for doc in answers[0]}
 
-    return ReadStep([previous_vectors(puts)], decode)
+    return ReadStep([previous_entries(puts, indexes)], decode)
 
 
 def _read_steps(
@@ -262,7 +279,7 @@ def _read_steps(
             steps.append(_listing(batch, i, op))
     queries = sorted({str(cast(SearchOp, batch.ops[i]).query) for i in ranked})
     steps.append(_query_embeddings(batch, queries if batch.schema.vectors else []))
-    steps.append(_previous_vectors(batch, puts))
+    steps.append(_previous_entries(batch, puts))
     return [s for s in steps if s is not None]
 
 

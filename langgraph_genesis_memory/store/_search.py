@@ -1,13 +1,20 @@
 """Ranked search: ``search(prefix, query=...)`` by words, by meaning, or both (pure plans).
 
-* **lexical** (always available): Okapi BM25 (the ``bm25s`` library, Snowball-stemmed words;
-  an item scores as its best indexed field) over the indexed texts of the live items under the
-  namespace prefix that pass the filter, read from their values fetched from MongoDB in one
-  query (no copy of the text is stored). Work grows linearly with the number of items under the
-  prefix, which suits per-conversation, per-user and per-agent namespaces (thousands to tens of
-  thousands of items); ``lexical="text_index"`` uses MongoDB's ``$text`` index instead, which
-  scales with the collection on real MongoDB (the local development server's ``$text`` requires
-  every word, so it is not the default).
+* **lexical**: Okapi BM25 over Snowball-stemmed words (English stop words dropped); an item
+  scores as its best indexed field. Three engines, chosen by ``lexical=``:
+
+  - ``"index"``: the store's **word index** (:class:`~langgraph_genesis_memory.index.
+    SqliteWordIndex`, SQLite FTS5), a derived index kept in step with MongoDB like the vector
+    index: a query reads the posting lists of its words under the prefix, so its cost follows
+    the matches, not the number of memories. The default in local mode.
+  - ``"text_index"``: MongoDB's ``$text`` index (OR of the words, ranked by MongoDB's
+    ``textScore``), which every MongoDB deployment has and which scales with the collection;
+    the default for ``MONGODB_URI`` deployments (a file-based index would not be shared by
+    several application servers). The local development server's ``$text`` requires every
+    word, so local mode does not use it.
+  - ``"scan"``: BM25 in memory over the texts of every live item under the prefix that passes
+    the filter, read from MongoDB per query: exact, but its work grows linearly with the
+    items under the prefix (fine for small namespaces; no index to keep).
 * **vector**: the query is embedded and the vector index returns the nearest entries under the
   prefix (an item scores as its best field, cosine similarity); MongoDB then keeps only live
   items that pass the filter, and the index is asked for more until the page is full or the
@@ -25,14 +32,14 @@ not change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langgraph.store.base import SearchOp
 
-from langgraph_genesis_memory._mongo import Find
+from langgraph_genesis_memory._mongo import Find, Parallel
 from langgraph_genesis_memory._plans import Plan
-from langgraph_genesis_memory._services import IndexDelete, IndexQuery, RankWords
+from langgraph_genesis_memory._services import IndexDelete, IndexName, IndexQuery, RankWords
 from langgraph_genesis_memory.index._base import best_per_item
 from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.store._documents import encode_path, extract_text
@@ -40,6 +47,7 @@ from langgraph_genesis_memory.store._indexing import WHOLE_RESULT, index_paths
 from langgraph_genesis_memory.store._queries import AFTER_SEP, and_
 
 SearchMode = Literal["hybrid", "vector", "lexical"]
+LexicalEngine = Literal["index", "text_index", "scan"]
 
 MAX_SEARCH_TEXT = 262_144
 """Characters of an item's text kept for word ranking (longer texts are cut)."""
@@ -51,7 +59,8 @@ class SearchSettings:
 
     Attributes:
         mode: ``"hybrid"``, ``"vector"`` or ``"lexical"``; without a vector index always lexical.
-        lexical: ``"bm25"`` (default) or ``"text_index"`` (MongoDB ``$text``).
+        lexical: ``"index"`` (the word index), ``"text_index"`` (MongoDB ``$text``) or
+            ``"scan"`` (in-memory BM25 over the prefix), see the module docstring.
         rrf_k: The RRF smoothing constant (20: measured better than the paper's 60 on the
             LoCoMo benchmark, see ``docs/retrieval.md``).
         fusion_depth: How many of each ranking's best items are fused (a fixed window, so
@@ -62,7 +71,7 @@ class SearchSettings:
     """
 
     mode: SearchMode = "hybrid"
-    lexical: Literal["bm25", "text_index"] = "bm25"
+    lexical: LexicalEngine = "scan"
     rrf_k: float = 20.0
     fusion_depth: int = 50
     vector_weight: float = 1.0
@@ -103,7 +112,8 @@ def _lexical_ranking(
     depth: int,
     settings: SearchSettings,
 ) -> Plan[tuple[list[tuple[str, float]], list[str] | None]]:
-    """Items sharing words with the query, best first; and every candidate id when known."""
+    """Words ranking read from MongoDB (``text_index``, ``scan``): items sharing words with the
+    query, best first; and every candidate id when known."""
     if settings.lexical == "text_index":
         # The prefix as a range of ns_key (not _id): $text plans well with it.
         encoded = encode_path(prefix)
@@ -132,37 +142,72 @@ def _lexical_ranking(
     return ranked, ids
 
 
-def _vector_ranking(
-    embedding: Sequence[float],
+@dataclass
+class _Ranking:
+    """One derived index's ranking of a search: how deep it must go and what it found."""
+
+    index: IndexName
+    query: Sequence[float] | str
+    depth: int
+    n: int = 0
+    hits: list[tuple[str, float]] = field(default_factory=list)
+    exhausted: bool = False
+
+    def satisfied(self, kept: int) -> bool:
+        return kept >= self.depth or self.exhausted
+
+
+def _index_rankings(
+    rankings: list[_Ranking],
     prefix: tuple[str, ...],
     checks: dict[str, Any],
-    now_ms: int,
-    depth: int,
-) -> Plan[list[tuple[str, float]]]:
-    n_results = max(2 * depth, 20)
-    while True:
-        hits, exhausted = yield IndexQuery(query=embedding, n=n_results, namespace_prefix=prefix)
-        best = best_per_item(hits)
-        ids = [h.item_id for h in best]
-        if not ids:
-            return []
-        found = yield Find({"_id": {"$in": ids}}, {"expires_at_ms": 1}, batch_size=len(ids))
-        live = {d["_id"] for d in found if d.get("expires_at_ms", 0) > now_ms}
-        gone = [i for i in ids if i not in live]
-        if gone:
+    projection: dict[str, Any] | None,
+    filtered: bool,
+) -> Plan[dict[str, dict[str, Any]]]:
+    """Fill each ranking with the best live items passing ``checks`` (best first), asking the
+    indexes for more until each has its ``depth`` or has no further matches.
+
+    Each round is two steps whatever the number of indexes: one step asking every index at
+    once, and one MongoDB read of the found items that keeps only live ones passing the filter
+    (and returns them whole, ready for the page).
+
+    Returns:
+        A plan whose value is the documents read, by ``_id``.
+    """
+    docs: dict[str, dict[str, Any]] = {}
+    todo = list(rankings)
+    for ranking in todo:
+        ranking.n = max(2 * ranking.depth, 20)
+    while todo:
+        answers = yield Parallel(tuple(
+            IndexQuery(index=r.index, query=r.query, n=r.n, namespace_prefix=prefix) for r in todo
+        ))  # fmt: skip
+        found: dict[IndexName, list[Any]] = {}
+        for ranking, (hits, exhausted) in zip(todo, answers, strict=True):
+            found[ranking.index] = best_per_item(hits)
+            ranking.exhausted = exhausted
+        wanted = sorted({h.item_id for hits in found.values() for h in hits} - docs.keys())
+        if wanted:
+            for doc in (yield Find(and_({"_id": {"$in": wanted}}, checks), projection,
+                                   batch_size=len(wanted))):  # fmt: skip
+                docs[doc["_id"]] = doc
+        gone = [i for i in wanted if i not in docs]
+        if gone and not filtered:
             # Entries of deleted or expired items (e.g. removed by MongoDB's TTL monitor): they
-            # can never be returned again, so drop them from the index on the way.
-            yield IndexDelete(item_ids=gone, tolerate=True)
-        if set(checks) - {"expires_at_ms"} and live:
-            passing = yield Find(
-                and_(checks, {"_id": {"$in": sorted(live)}}), {"_id": 1}, batch_size=len(live)
-            )
-            live = {d["_id"] for d in passing}
-        kept = [(h.item_id, h.score) for h in best if h.item_id in live]
-        if len(kept) >= depth or exhausted:
+            # can never be returned again, so drop them from the indexes on the way.
+            yield Parallel(tuple(
+                IndexDelete(index=r.index, item_ids=gone, tolerate=True) for r in todo
+            ))  # fmt: skip
+        still = []
+        for ranking in todo:
+            kept = [(h.item_id, h.score) for h in found[ranking.index] if h.item_id in docs]
             kept.sort(key=lambda pair: (-pair[1], pair[0]))
-            return kept[:depth]
-        n_results *= 4
+            ranking.hits = kept[: ranking.depth]
+            if not ranking.satisfied(len(kept)):
+                ranking.n *= 4
+                still.append(ranking)
+        todo = still
+    return docs
 
 
 def plan_ranked_search(
@@ -203,11 +248,20 @@ def plan_ranked_search(
     vector: list[tuple[str, float]] = []
     words: list[tuple[str, float]] = []
     candidates: list[str] | None = None
+    rankings: list[_Ranking] = []
     if mode in ("vector", "hybrid"):
         assert embedding is not None
-        depth = want if mode == "vector" else window
-        vector = yield from _vector_ranking(embedding, prefix, checks, now_ms, depth)
-    if mode in ("lexical", "hybrid"):
+        rankings.append(_Ranking("vectors", embedding, want if mode == "vector" else window))
+    if mode in ("lexical", "hybrid") and settings.lexical == "index":
+        rankings.append(_Ranking("words", op.query, max(want, window)))
+    filtered = bool(set(checks) - {"expires_at_ms"})
+    docs = yield from _index_rankings(rankings, prefix, checks, projection, filtered)
+    for ranking in rankings:
+        if ranking.index == "vectors":
+            vector = ranking.hits
+        else:
+            words = ranking.hits
+    if mode in ("lexical", "hybrid") and settings.lexical != "index":
         words, candidates = yield from _lexical_ranking(
             op.query, prefix, prefix_scope, checks, max(want, window), settings
         )
@@ -235,6 +289,8 @@ def plan_ranked_search(
     page = ranked[op.offset : want]
     if not page:
         return []
-    docs = yield Find({"_id": {"$in": [i for i, _ in page]}}, projection, batch_size=len(page))
-    by_id = {d["_id"]: d for d in docs}
-    return [(by_id[i], score) for i, score in page if i in by_id]
+    missing = [i for i, _ in page if i not in docs]
+    if missing:
+        for doc in (yield Find({"_id": {"$in": missing}}, projection, batch_size=len(missing))):
+            docs[doc["_id"]] = doc
+    return [(docs[i], score) for i, score in page if i in docs]

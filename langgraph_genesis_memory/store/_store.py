@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from os import PathLike
@@ -32,14 +32,20 @@ from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
 
 from langgraph_genesis_memory._config import data_dir_from_env, database_from_env
 from langgraph_genesis_memory._connection import open_async, open_sync
-from langgraph_genesis_memory._migrations import plan_setup
+from langgraph_genesis_memory._migrations import Migration, plan_setup
 from langgraph_genesis_memory._mongo import CreateIndexes, PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Services
-from langgraph_genesis_memory.errors import ConfigurationError
+from langgraph_genesis_memory.errors import ConfigurationError, InvalidArgumentError
+from langgraph_genesis_memory.index._base import (
+    AsyncDerivedIndex,
+    DerivedIndex,
+    ThreadedAsyncIndex,
+)
 from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.index._lexical import WordRanker
-from langgraph_genesis_memory.store._batch import StoreSchema, plan_batch
+from langgraph_genesis_memory.index._words import SqliteWordIndex
+from langgraph_genesis_memory.store._batch import StoreSchema, check_ops, plan_batch
 from langgraph_genesis_memory.store._calls import (
     delete_op,
     get_op,
@@ -47,8 +53,9 @@ from langgraph_genesis_memory.store._calls import (
     put_op,
     search_op,
 )
+from langgraph_genesis_memory.store._coalesce import Coalescer
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
-from langgraph_genesis_memory.store._search import SearchMode, SearchSettings
+from langgraph_genesis_memory.store._search import LexicalEngine, SearchMode, SearchSettings
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._writes import plan_sweep_items
 
@@ -87,6 +94,41 @@ def _chroma_args(
     return args
 
 
+def _word_index(
+    engine: str | None,
+    words_path: str | PathLike[str] | None,
+    data_dir: str | PathLike[str] | None,
+    database: str,
+    collection: str,
+) -> SqliteWordIndex | None:
+    """The word index ``from_conn_string`` opens when words rank through it (``"index"``)."""
+    if engine != "index":
+        return None
+    if words_path is None:
+        base = Path(data_dir).expanduser() if data_dir else data_dir_from_env()
+        words_path = base / "words" / f"{_chroma_name(f'{database}-{collection}')}.sqlite3"
+    return SqliteWordIndex(words_path)
+
+
+def _filter_index_models(paths: Sequence[str]) -> list[IndexModel]:
+    """MongoDB indexes for the value paths searches filter on (``filter_indexes=``).
+
+    Raises:
+        ConfigurationError: For a path that is not a dotted field path of a value.
+    """
+    if isinstance(paths, str):
+        raise ConfigurationError(f"filter_indexes must be a list of paths; got {paths!r}.")
+    models = []
+    for path in paths:
+        parts = path.split(".") if isinstance(path, str) else [""]
+        if not all(p and not p.startswith("$") and "\x00" not in p for p in parts):
+            raise ConfigurationError(
+                f"filter_indexes paths must be dotted field paths such as 'user.id'; got {path!r}."
+            )
+        models.append(IndexModel([(f"value.{path}", ASCENDING)], name=f"filter_{path}"))
+    return models
+
+
 def _chroma_name(name: str) -> str:
     """A valid Chroma collection name: 3-512 of ``[A-Za-z0-9._-]``, alphanumeric at both ends."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", name).strip("._-") or "genesis"
@@ -112,10 +154,15 @@ def _index_config(index: IndexConfig | None) -> tuple[IndexConfig | None, Any]:
     return config, ensure_embeddings(index["embed"])
 
 
-STORE_MIGRATIONS: list[list[IndexModel]] = [
+STORE_MIGRATIONS: list[list[IndexModel] | Migration] = [
     [
         IndexModel([("ns_key", ASCENDING)], name="ns_key"),
     ],
+    # 2: list_namespaces reads (namespace, expiry) from one index, expired items excluded.
+    Migration(
+        [IndexModel([("ns_key", ASCENDING), ("expires_at_ms", ASCENDING)], name="ns_key_live")],
+        drop=[[("ns_key", ASCENDING)]],
+    ),
 ]
 """Index sets by schema version (see :mod:`langgraph_genesis_memory._migrations`)."""
 
@@ -172,14 +219,28 @@ class GenesisStore(PlanRunner, BaseStore):
         search_mode: How ``search(..., query=...)`` ranks with a vector index: ``"hybrid"``
             (meaning and words fused by reciprocal rank fusion; default), ``"vector"`` or
             ``"lexical"``. Without a vector index, ranking is by words.
-        lexical: The words side: ``"bm25"`` (Okapi BM25 with stemming over the indexed fields
-            of the items under the prefix; default) or ``"text_index"`` (MongoDB's ``$text``
-            index; created by ``setup()``).
+        word_index: The word index for the sync API (a
+            :class:`~langgraph_genesis_memory.index.SqliteWordIndex`, or any ``DerivedIndex``
+            ranking text): words ranking then reads the index instead of the namespace.
+        async_word_index: The word index for the async API (default: ``word_index`` run in
+            worker threads).
+        lexical: The words side of ranked search: ``"index"`` (the word index; the default when
+            one is given), ``"text_index"`` (MongoDB's ``$text`` index, created by ``setup()``)
+            or ``"scan"`` (BM25 in memory over every item under the prefix, read per query; the
+            default without a word index). See :mod:`langgraph_genesis_memory.store._search`.
         rrf_k: The reciprocal-rank-fusion constant (default 20, which ranked LoCoMo evidence
             better than the paper's 60; see ``docs/retrieval.md``).
         ttl_index: Whether ``setup()`` creates MongoDB's TTL index on ``expires_at`` so the
             server deletes expired items by itself (default ``True``; local mode turns it off
             and relies on :meth:`sweep`). Expired items are never returned either way.
+        filter_indexes: Paths inside values that searches filter on (e.g. ``["tags",
+            "user_id", "created"]``, dotted for nested fields): ``setup()`` creates a MongoDB
+            index on each (``value.<path>``), so a filtered search does not scan the prefix on
+            MongoDB. Paths follow the filter syntax (``"a.b"``).
+        coalesce: Merge the single-op async calls (``aget``, ``aput``, ``adelete``,
+            ``asearch``, ``alist_namespaces``) made in one event-loop tick into one batch
+            (default ``True``; see :mod:`langgraph_genesis_memory.store._coalesce`). Each caller
+            still gets its own result or its own error.
 
     Raises:
         ConfigurationError: If neither client is given, a TTL is not a positive number, or the
@@ -210,10 +271,14 @@ class GenesisStore(PlanRunner, BaseStore):
         index: IndexConfig | None = None,
         vector_index: ChromaIndex | None = None,
         async_vector_index: AsyncChromaIndex | None = None,
+        word_index: DerivedIndex | None = None,
+        async_word_index: AsyncDerivedIndex | None = None,
         search_mode: SearchMode = "hybrid",
-        lexical: Literal["bm25", "text_index"] = "bm25",
+        lexical: LexicalEngine | None = None,
         rrf_k: float = 20.0,
         ttl_index: bool = True,
+        coalesce: bool = True,
+        filter_indexes: Sequence[str] = (),
     ) -> None:
         if client is None and async_client is None:
             raise ConfigurationError(
@@ -243,8 +308,21 @@ class GenesisStore(PlanRunner, BaseStore):
             raise ConfigurationError(
                 f"search_mode must be hybrid, vector or lexical; got {search_mode!r}."
             )
-        if lexical not in ("bm25", "text_index"):
-            raise ConfigurationError(f"lexical must be 'bm25' or 'text_index'; got {lexical!r}.")
+        if word_index is not None and async_word_index is None:
+            async_word_index = ThreadedAsyncIndex(word_index)
+        self.word_index = word_index
+        self.async_word_index = async_word_index
+        if lexical is None:
+            lexical = "index" if word_index or async_word_index else "scan"
+        if lexical not in ("index", "text_index", "scan"):
+            raise ConfigurationError(
+                f"lexical must be 'index', 'text_index' or 'scan'; got {lexical!r}."
+            )
+        if lexical == "index" and word_index is None and async_word_index is None:
+            raise ConfigurationError(
+                "lexical='index' needs a word index: pass word_index=SqliteWordIndex(path), or "
+                "use GenesisStore.from_conn_string() (local mode creates one)."
+            )
         self._schema = StoreSchema(
             ttl=self.ttl_policy,
             search=SearchSettings(
@@ -255,8 +333,10 @@ class GenesisStore(PlanRunner, BaseStore):
             ),
         )
         self._ranker = WordRanker()
+        self._coalescer = Coalescer(self.abatch, self._check_op) if coalesce else None
         self._timeout_ms = timeout_ms
         self.ttl_index = ttl_index
+        self.filter_indexes = _filter_index_models(filter_indexes)
         self._clock = clock or _utcnow
         self._sweeper: threading.Thread | None = None
         self._sweeper_done: concurrent.futures.Future[None] | None = None
@@ -277,9 +357,11 @@ class GenesisStore(PlanRunner, BaseStore):
         index: IndexConfig | None = None,
         chroma: Mapping[str, Any] | None = None,
         search_mode: SearchMode = "hybrid",
-        lexical: Literal["bm25", "text_index"] = "bm25",
+        lexical: LexicalEngine | None = None,
+        words_path: str | PathLike[str] | None = None,
         rrf_k: float = 20.0,
         ttl_index: bool | None = None,
+        filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
     ) -> Iterator[GenesisStore]:
@@ -293,10 +375,16 @@ class GenesisStore(PlanRunner, BaseStore):
         ``chroma={"host": ...}`` or ``CHROMA_HOST`` is set, else an embedded persistent directory
         (``chroma={"path": ...}``, ``GENESIS_CHROMA_PATH``, or ``<data_dir>/chroma``).
 
+        Words ranking (``lexical``, default ``None``): in local mode the word index, a SQLite
+        FTS5 file (``words_path``, default ``<data_dir>/words/<database>-<collection>.sqlite3``,
+        shared by the processes of the data folder); for ``MONGODB_URI`` deployments MongoDB's
+        ``$text`` index (``"text_index"``; a file would not be shared by several servers).
+
         Args:
             conn_string: A MongoDB connection string.
-            database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k: As
-                the constructor.
+            database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k,
+                filter_indexes: As the constructor (``lexical=None``: see above).
+            words_path: The word index's SQLite file when ``lexical`` is ``"index"``.
             ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
                 deployments and off in local mode.
             chroma: Keyword arguments of :meth:`ChromaIndex.from_config` (``host``, ``port``,
@@ -318,19 +406,24 @@ class GenesisStore(PlanRunner, BaseStore):
             ConfigurationError: When the deployment or the index cannot be opened.
         """
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
-                   "search_mode": search_mode, "lexical": lexical, "rrf_k": rrf_k}  # fmt: skip
+                   "search_mode": search_mode, "rrf_k": rrf_k,
+                   "filter_indexes": filter_indexes}  # fmt: skip
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = None
             if index is not None:
                 args = _chroma_args(chroma, data_dir, name, collection)
                 vectors = ChromaIndex.from_config(**args)
+            engine = lexical or ("index" if conn.local else "text_index")
+            words = _word_index(engine, words_path, data_dir, name, collection)
             store = cls(
                 client=conn.client,
                 database=name,
                 collection=collection,
                 timeout_ms=conn.timeout_ms,
                 vector_index=vectors,
+                word_index=words,
+                lexical=engine,
                 ttl_index=(not conn.local) if ttl_index is None else ttl_index,
                 **options,  # type: ignore[arg-type]
             )
@@ -354,9 +447,11 @@ class GenesisStore(PlanRunner, BaseStore):
         index: IndexConfig | None = None,
         chroma: Mapping[str, Any] | None = None,
         search_mode: SearchMode = "hybrid",
-        lexical: Literal["bm25", "text_index"] = "bm25",
+        lexical: LexicalEngine | None = None,
+        words_path: str | PathLike[str] | None = None,
         rrf_k: float = 20.0,
         ttl_index: bool | None = None,
+        filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
     ) -> AsyncIterator[GenesisStore]:
@@ -368,7 +463,8 @@ class GenesisStore(PlanRunner, BaseStore):
             server, an ``AsyncHttpClient`` for the async vector index.
         """
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
-                   "search_mode": search_mode, "lexical": lexical, "rrf_k": rrf_k}  # fmt: skip
+                   "search_mode": search_mode, "rrf_k": rrf_k,
+                   "filter_indexes": filter_indexes}  # fmt: skip
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = avectors = None
@@ -379,6 +475,10 @@ class GenesisStore(PlanRunner, BaseStore):
                     vectors = avectors.sync_index
                 else:
                     vectors = await asyncio.to_thread(ChromaIndex.from_config, **args)
+            engine = lexical or ("index" if conn.local else "text_index")
+            words = await asyncio.to_thread(
+                _word_index, engine, words_path, data_dir, name, collection
+            )
             store = cls(
                 client=conn.client,
                 async_client=conn.async_client,
@@ -387,6 +487,8 @@ class GenesisStore(PlanRunner, BaseStore):
                 timeout_ms=conn.timeout_ms,
                 vector_index=vectors,
                 async_vector_index=avectors,
+                word_index=words,
+                lexical=engine,
                 ttl_index=(not conn.local) if ttl_index is None else ttl_index,
                 **options,  # type: ignore[arg-type]
             )
@@ -412,8 +514,10 @@ class GenesisStore(PlanRunner, BaseStore):
         return self.collection_name
 
     def _services(self, is_async: bool) -> Services:
-        vectors = self.async_vector_index if is_async else self.vector_index
-        return Services(embeddings=self.embeddings, vectors=vectors, ranker=self._ranker)
+        if is_async:
+            return Services(self.embeddings, self.async_vector_index, self.async_word_index,
+                            self._ranker)  # fmt: skip
+        return Services(self.embeddings, self.vector_index, self.word_index, self._ranker)
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Execute ``ops`` in one batch on the sync client (LangGraph ``BaseStore.batch``).
@@ -427,6 +531,16 @@ class GenesisStore(PlanRunner, BaseStore):
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
         return self._run(plan_batch(ops, self._schema, self._clock()))
+
+    def _check_op(self, op: Op) -> None:
+        """Validate one op as :meth:`batch` would (raises its documented error)."""
+        check_ops([op], self._schema)
+
+    async def _submit(self, op: Op) -> Result:
+        """Run one op, merged with the other single-op calls of this tick (``coalesce``)."""
+        if self._coalescer is None:
+            return (await self.abatch([op]))[0]
+        return await self._coalescer.submit(op)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of :meth:`batch`, on the ``AsyncMongoClient`` (same semantics and errors)."""
@@ -468,7 +582,7 @@ class GenesisStore(PlanRunner, BaseStore):
         ttl: float | None | NotProvided = NOT_PROVIDED,
     ) -> None:
         """Async twin of :meth:`put` (same arguments and errors)."""
-        await self.abatch([put_op(namespace, key, value, index, ttl)])
+        await self._submit(put_op(namespace, key, value, index, ttl))
 
     def get(
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
@@ -491,7 +605,7 @@ class GenesisStore(PlanRunner, BaseStore):
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
         """Async twin of :meth:`get`."""
-        return (await self.abatch([get_op(namespace, key, refresh_ttl)]))[0]  # type: ignore[return-value]
+        return await self._submit(get_op(namespace, key, refresh_ttl))  # type: ignore[return-value]
 
     def delete(self, namespace: tuple[str, ...], key: str) -> None:
         """Delete one item, and its vectors (LangGraph ``BaseStore.delete``).
@@ -505,7 +619,7 @@ class GenesisStore(PlanRunner, BaseStore):
 
     async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
         """Async twin of :meth:`delete`."""
-        await self.abatch([delete_op(namespace, key)])
+        await self._submit(delete_op(namespace, key))
 
     def search(
         self,
@@ -549,7 +663,7 @@ class GenesisStore(PlanRunner, BaseStore):
     ) -> list[SearchItem]:
         """Async twin of :meth:`search`."""
         op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
-        return (await self.abatch([op]))[0]  # type: ignore[return-value]
+        return await self._submit(op)  # type: ignore[return-value]
 
     def list_namespaces(
         self,
@@ -588,13 +702,14 @@ class GenesisStore(PlanRunner, BaseStore):
     ) -> list[tuple[str, ...]]:
         """Async twin of :meth:`list_namespaces`."""
         op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
-        return (await self.abatch([op]))[0]  # type: ignore[return-value]
+        return await self._submit(op)  # type: ignore[return-value]
 
     # -- schema --------------------------------------------------------------------------------
     def _plan_setup(self) -> Plan[int]:
         optional = [TTL_INDEX] if self.ttl_index else []
         if self._schema.search.lexical == "text_index":
             optional.append(TEXT_INDEX)
+        optional.extend(self.filter_indexes)
         version = yield from plan_setup(f"store:{self.collection_name}", STORE_MIGRATIONS)
         if optional:
             yield CreateIndexes(tuple(optional))
@@ -603,9 +718,9 @@ class GenesisStore(PlanRunner, BaseStore):
     def setup(self) -> int:
         """Create the store's indexes (idempotent and versioned; safe to call every start).
 
-        Versioned indexes: ``ns_key`` (namespaces). By
-        configuration: MongoDB's TTL index on ``expires_at`` (``ttl_index=True``) and the text
-        index on ``search_text`` (``lexical="text_index"``).
+        Versioned indexes: ``ns_key`` (namespaces). By configuration: MongoDB's TTL index on
+        ``expires_at`` (``ttl_index=True``), the text index on ``search_text``
+        (``lexical="text_index"``), and one index per ``filter_indexes`` path.
 
         Returns:
             The schema version now in place.
@@ -616,30 +731,33 @@ class GenesisStore(PlanRunner, BaseStore):
         """Async twin of :meth:`setup`."""
         return await self._arun(self._plan_setup(), per_request=True)
 
-    # -- vector index ----------------------------------------------------------------------------
+    # -- derived indexes -------------------------------------------------------------------------
     def _plan_reindex(self, full: bool, batch_size: int, progress: Any) -> Plan[ReindexResult]:
-        if self.index_config is None:
-            raise ConfigurationError("reindex() needs a store built with index= (IndexConfig).")
+        if not self._schema.indexes.names:
+            raise ConfigurationError(
+                "reindex() needs a derived index: a store built with index= (IndexConfig) or "
+                "with a word index (lexical='index')."
+            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigurationError(f"batch_size must be a positive integer; got {batch_size!r}.")
+            raise InvalidArgumentError(
+                f"batch_size must be a positive integer; got {batch_size!r}."
+            )
         live = {"expires_at_ms": {"$gt": int(self._clock().timestamp() * 1000)}}
         return plan_reindex(
-            live,
-            self.index_config.get("fields") or ["$"],
-            full=full,
-            batch_size=batch_size,
-            progress=progress,
+            live, self._schema.indexes, full=full, batch_size=batch_size, progress=progress
         )
 
     def reindex(
         self, *, full: bool = False, batch_size: int = 256, progress: bool | None = None
     ) -> ReindexResult:
-        """Repair the vector index so Chroma agrees exactly with MongoDB, or rebuild it.
+        """Repair the derived indexes (vectors, words) to exact agreement with MongoDB, or
+        rebuild them.
 
-        Repair (default): re-embed items whose index update failed (flagged in MongoDB), delete
-        vectors of deleted or expired items and of removed fields, and re-embed items whose
-        vectors do not match their current text. ``full=True`` drops the Chroma collection and
-        re-embeds every live item: use it after changing the embedding model or ``dims``.
+        Repair (default): re-index items whose index update failed (flagged in MongoDB), delete
+        entries of deleted or expired items and of removed fields, and re-index items whose
+        entries do not match their current text (items written before an index existed
+        included). ``full=True`` drops every entry and re-indexes every live item: use it after
+        changing the embedding model or ``dims``.
 
         Args:
             full: Rebuild everything instead of repairing.
@@ -651,7 +769,8 @@ class GenesisStore(PlanRunner, BaseStore):
             A :class:`~langgraph_genesis_memory.store._indexing.ReindexResult`.
 
         Raises:
-            ConfigurationError: If the store has no vector index.
+            ConfigurationError: If the store has no derived index.
+            InvalidArgumentError: If ``batch_size`` is not a positive integer.
         """
         with _progress_bar(progress) as bar:
             return self._run(self._plan_reindex(full, batch_size, bar), per_request=True)
@@ -665,7 +784,7 @@ class GenesisStore(PlanRunner, BaseStore):
 
     # -- TTL sweeps ----------------------------------------------------------------------------
     def _plan_sweep(self) -> Plan[int]:
-        return plan_sweep_items(self._clock(), vectors=self._schema.vectors)
+        return plan_sweep_items(self._clock(), indexes=self._schema.indexes.names)
 
     def sweep(self) -> int:
         """Delete every expired item now, with its vectors.

@@ -20,16 +20,15 @@ from pymongo import DeleteOne, UpdateMany, UpdateOne
 
 from langgraph_genesis_memory._mongo import BulkWrite, Delete, Failed, Find, Parallel
 from langgraph_genesis_memory._plans import Plan
-from langgraph_genesis_memory._services import IndexDelete, IndexExpired, IndexSetExpiry
+from langgraph_genesis_memory._services import (
+    IndexDelete,
+    IndexExpired,
+    IndexName,
+    IndexSetExpiry,
+)
 from langgraph_genesis_memory.errors import PartialWriteError
 from langgraph_genesis_memory.store._documents import encode_path
-from langgraph_genesis_memory.store._indexing import (
-    SyncItem,
-    hashes_of,
-    index_paths,
-    plan_sync_vectors,
-    vector_texts,
-)
+from langgraph_genesis_memory.store._indexing import IndexSettings, SyncItem, plan_sync, recorded
 from langgraph_genesis_memory.store._queries import epoch_ms, expiry, live
 
 logger = logging.getLogger("langgraph_genesis_memory.store")
@@ -64,11 +63,11 @@ class WriteSettings:
     """What the writes need of the store's configuration.
 
     Attributes:
-        vector_fields: The ``IndexConfig`` fields, or ``None`` without a vector index.
+        indexes: The derived indexes the store keeps in step.
         text_index: Whether items carry ``search_text`` for MongoDB's ``$text`` index.
     """
 
-    vector_fields: list[str] | None
+    indexes: IndexSettings
     text_index: bool
 
 
@@ -92,8 +91,9 @@ def _put_model(
     }
     if settings.text_index:
         fields["search_text"] = put.text
-    if settings.vector_fields is not None:
+    if settings.indexes.vector_fields is not None:
         fields["index_paths"] = put.op.index if put.op.index is not None else None
+    if settings.indexes.names:
         fields["revision"] = revision
         if pending:
             fields["index_pending"] = True
@@ -105,11 +105,12 @@ def _put_model(
     return UpdateOne({"_id": doc_id}, update, upsert=True)
 
 
-def previous_vectors(puts: Mapping[str, PreparedPut]) -> Find:
-    """The read (joined to the batch's read step) of what the written items' vectors are now."""
-    return Find(
-        {"_id": {"$in": sorted(puts)}}, {"vectors": 1, "index_pending": 1}, batch_size=len(puts)
-    )
+def previous_entries(puts: Mapping[str, PreparedPut], settings: IndexSettings) -> Find:
+    """The read (joined to the batch's read step) of what the written items' index entries are
+    now (the hashes recorded on their documents)."""
+    projection: dict[str, Any] = {name: 1 for name in settings.names}
+    projection["index_pending"] = 1
+    return Find({"_id": {"$in": sorted(puts)}}, projection, batch_size=len(puts))
 
 
 def plan_writes(
@@ -119,13 +120,13 @@ def plan_writes(
     settings: WriteSettings,
     now: datetime,
 ) -> Plan[None]:
-    """Write a batch's puts, deletes and TTL refreshes, then sync the vector index.
+    """Write a batch's puts, deletes and TTL refreshes, then sync the derived indexes.
 
     Args:
         puts: The last put per item ``_id``.
         refresh: Items whose TTL a read of this batch slides, by TTL in minutes.
-        indexed: For each put item that exists, its ``vectors`` and ``index_pending`` (from
-            :func:`previous_vectors`; empty without a vector index).
+        indexed: For each put item that exists, its recorded entries and ``index_pending``
+            (from :func:`previous_entries`; empty without derived indexes).
         settings: The store's write settings.
         now: The batch's clock.
 
@@ -135,19 +136,19 @@ def plan_writes(
     now_ms = epoch_ms(now)
     revision = uuid.uuid4().hex
     sync: list[SyncItem] = []
-    if settings.vector_fields is not None:
+    names = settings.indexes.names
+    if names:
         for doc_id, put in puts.items():
             if put.value is None:
                 continue
             previous = indexed.get(doc_id) or {}
-            texts = vector_texts(put.value, index_paths(put.op.index, settings.vector_fields))
             sync.append(
                 SyncItem(
                     doc_id,
                     put.namespace,
                     put.op.key,
-                    texts,
-                    hashes_of(previous),
+                    settings.indexes.texts(put.value, put.op.index),
+                    {name: recorded(previous, name) for name in names},
                     bool(previous.get("index_pending")),
                     expires_ms=expiry(now, put.ttl)[1],
                 )  # fmt: skip
@@ -172,7 +173,7 @@ def plan_writes(
             raise partial_write_error(outcome.error, origins)
     deleted = [d for d, put in puts.items() if put.value is None and d in indexed]
     if sync or deleted:
-        yield from plan_sync_vectors(sync, deleted, revision)
+        yield from plan_sync(sync, deleted, revision, names)
     return None
 
 
@@ -209,11 +210,11 @@ def partial_write_error(error: BaseException, origins: Sequence[list[int]]) -> P
     )
 
 
-def plan_sweep_items(now: datetime, *, vectors: bool = False) -> Plan[int]:
-    """Delete expired items (and, with a vector index, their vectors), in chunks.
+def plan_sweep_items(now: datetime, *, indexes: Sequence[IndexName] = ()) -> Plan[int]:
+    """Delete expired items (and their entries in the derived ``indexes``), in chunks.
 
     Items are selected by ``expires_at_ms`` and deleted with the same condition, so an item whose
-    TTL was refreshed in between is kept (and keeps its vectors). With a vector index, the
+    TTL was refreshed in between is kept (and keeps its entries). In each derived index, the
     entries whose recorded expiry has passed are checked against MongoDB too: those of items
     that are gone (removed by MongoDB's TTL monitor, or by this sweep) are deleted, and live
     ones get their current expiry recorded.
@@ -229,21 +230,21 @@ def plan_sweep_items(now: datetime, *, vectors: bool = False) -> Plan[int]:
         ids = [doc["_id"] for doc in docs]
         if ids:
             deleted += yield Delete({"_id": {"$in": ids}, **expired})
-            if vectors:
-                yield from _plan_sweep_vectors(ids, now_ms, None)
+            for name in indexes:
+                yield from _plan_sweep_index(name, ids, now_ms, None)
         if len(ids) < SWEEP_CHUNK:
             break
-    if vectors:
-        candidates = yield IndexExpired(now_ms=now_ms, tolerate=True)
+    for name in indexes:
+        candidates = yield IndexExpired(index=name, now_ms=now_ms, tolerate=True)
         if isinstance(candidates, Failed):
-            logger.warning("Sweep could not read the vector index (%s).", candidates.error)
+            logger.warning("Sweep could not read the %s index (%s).", name, candidates.error)
         else:
-            yield from _plan_sweep_vectors([], now_ms, candidates)
+            yield from _plan_sweep_index(name, [], now_ms, candidates)
     return int(deleted)
 
 
-def _plan_sweep_vectors(
-    swept: list[str], now_ms: int, candidates: Mapping[str, str] | None
+def _plan_sweep_index(
+    index: IndexName, swept: list[str], now_ms: int, candidates: Mapping[str, str] | None
 ) -> Plan[None]:
     """Delete the entries of items that are gone; record current expiries on live ones.
 
@@ -265,14 +266,17 @@ def _plan_sweep_vectors(
     keep = [(eid, alive[owner]) for eid, owner in candidates.items() if owner in alive]
     outcome = yield Parallel(
         (
-            IndexDelete(ids=gone, item_ids=gone_items, tolerate=True),
+            IndexDelete(index=index, ids=gone, item_ids=gone_items, tolerate=True),
             IndexSetExpiry(
-                ids=[e for e, _ in keep], expires_ms=[x for _, x in keep], tolerate=True
-            ),
+                index=index,
+                ids=[e for e, _ in keep],
+                expires_ms=[x for _, x in keep],
+                tolerate=True,
+            ),  # fmt: skip
         )
     )
     failure = next((o for o in outcome if isinstance(o, Failed)), None)
     if failure is not None:
-        logger.warning("Sweep could not update the vector index (%s); store.reindex() will.",
-                       failure.error)  # fmt: skip
+        logger.warning("Sweep could not update the %s index (%s); store.reindex() will.",
+                       index, failure.error)  # fmt: skip
     return None

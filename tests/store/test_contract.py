@@ -225,13 +225,14 @@ def test_store_in_a_graph(store: GenesisStore) -> None:
 def test_setup_is_idempotent_and_versioned(
     store: GenesisStore, mongo_client, database_name
 ) -> None:
-    assert store.setup() == 1
-    assert store.setup() == 1
+    assert store.setup() == 2
+    assert store.setup() == 2
     meta = mongo_client[database_name]["genesis_migrations"].find_one({"_id": "store:store"})
-    assert meta["version"] == 1
+    assert meta["version"] == 2
     indexes = list(mongo_client[database_name]["store"].list_indexes())
     keys = {tuple(ix["key"].keys()) for ix in indexes}
-    assert {("ns_key",), ("expires_at",)} <= keys
+    assert {("ns_key", "expires_at_ms"), ("expires_at",)} <= keys
+    assert ("ns_key",) not in keys  # version 2 replaced it
     ttl = [ix for ix in indexes if tuple(ix["key"].keys()) == ("expires_at",)]
     assert ttl[0]["expireAfterSeconds"] == 0
 
@@ -297,3 +298,32 @@ def test_text_index_mode_and_optional_indexes(mongo_client, database_name) -> No
     assert scored(("notes",), "mountains") == ["hike"]
     assert scored(("notes", "a"), "tea") == ["tea"]
     assert scored(("notes", "b"), "tea") == []
+
+
+def test_filter_indexes_are_created_by_setup(mongo_client, database_name) -> None:
+    from langgraph_genesis_memory import ConfigurationError
+
+    store = GenesisStore(
+        client=mongo_client, database=database_name, filter_indexes=["tags", "user.id"]
+    )
+    store.setup()
+    keys = [list(ix["key"]) for ix in store.client[database_name]["store"].list_indexes()]
+    assert ["value.tags"] in keys and ["value.user.id"] in keys
+    store.put(("a",), "k", {"tags": ["x"], "user": {"id": 7}})
+    assert [i.key for i in store.search(("a",), filter={"user.id": 7})] == ["k"]
+    for bad in ("$where", "a..b", "tags"):
+        with pytest.raises(ConfigurationError):
+            GenesisStore(client=mongo_client, filter_indexes=bad if bad == "tags" else [bad])
+
+
+def test_setup_upgrades_a_version_1_store(mongo_client, database_name) -> None:
+    # A store set up by version 1 had a plain ns_key index; version 2 replaces it.
+    db = mongo_client[database_name]
+    db["store"].create_index("ns_key")
+    db["genesis_migrations"].insert_one({"_id": "store:store", "version": 1})
+    store = GenesisStore(client=mongo_client, database=database_name)
+    store.put(("a", "b"), "k", {"v": 1})
+    assert store.setup() == 2
+    keys = {tuple(ix["key"].keys()) for ix in db["store"].list_indexes()}
+    assert ("ns_key", "expires_at_ms") in keys and ("ns_key",) not in keys
+    assert store.list_namespaces() == [("a", "b")]
