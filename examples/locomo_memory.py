@@ -22,10 +22,22 @@ ACL 2024), https://github.com/snap-research/LoCoMo (data/locomo10.json), license
 
 Usage::
 
-    python examples/locomo_memory.py                       # first conversation, all questions
+    python examples/locomo_memory.py                       # first conversation: a summary
+    python examples/locomo_memory.py --verbose             # every question, its retrieved turns
     python examples/locomo_memory.py --conversation conv-30 --k 5 --limit-questions 20
-    python examples/locomo_memory.py --data /path/to/locomo10.json --quiet
+    python examples/locomo_memory.py --data /path/to/locomo10.json
     python examples/locomo_memory.py --search words     # no embeddings at all
+
+The scores it reports: **hit@k** is the share of questions for which at least one annotated
+evidence turn is among the k memories retrieved; **Recall@k** is the share of a question's
+evidence turns that are retrieved, averaged over the questions. With ``--verbose`` each retrieved
+turn also shows the store's search score, whose scale depends on the ranking: hybrid scores are
+reciprocal-rank-fusion sums (``1/(20 + rank)`` per ranking, so at most about 0.10, for a turn
+ranked first by meaning and by words); vector scores are cosine similarities (up to 1); word
+scores are BM25 scores (unbounded). Only the order matters, not the value.
+
+Exit status: 0 after a run, 2 for bad arguments (an unknown conversation), 3 when the data file
+is missing (the message says where to get it).
 """
 
 from __future__ import annotations
@@ -362,22 +374,54 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def print_answers(answers: list[dict[str, Any]], *, quiet: bool) -> None:
-    """Print, per question, the retrieved turns (``*`` marks annotated evidence)."""
-    for answer in answers:
+SCORE_NOTES = {
+    "hybrid": "score: reciprocal-rank fusion of the meaning and the words rankings, the sum of "
+    "1/(20 + rank) over both (at most about 0.10: first in both)",
+    "vector": "score: cosine similarity of the question and the turn (meaning; up to 1)",
+    "words": "score: BM25 (words; unbounded, only the order matters)",
+}
+
+
+def print_answers(answers: list[dict[str, Any]], *, search: str, turns: bool = True) -> None:
+    """Print, per question, whether evidence was found and (``turns``) the retrieved turns,
+    ``*`` marking annotated evidence."""
+    print(f"\nPer question ({SCORE_NOTES[search]}; * marks annotated evidence):")
+    total = len(answers)
+    for position, answer in enumerate(answers, start=1):
         q: Question = answer["question"]
         status = "HIT " if answer["hits"] else "MISS"
         print(
-            f"\n[{status}] Q{q.number} ({CATEGORIES.get(q.category, q.category)}) {q.question}\n"
+            f"\n[{status}] Q{position}/{total} ({CATEGORIES.get(q.category, q.category)}) "
+            f"{q.question}\n"
             f"       answer: {_shorten(q.answer, 80)} | evidence: {', '.join(q.evidence)} | "
             f"found {len(answer['hits'])}/{len(q.evidence)}"
         )
-        if quiet:
+        if not turns:
             continue
         for rank, (dia, speaker, text, score) in enumerate(answer["retrieved"], start=1):
             mark = "*" if dia in q.evidence else " "
-            line = f"{dia:<7} {speaker:<10} {score or 0:6.2f}  {_shorten(text, 78)}"
+            shown = "     -" if score is None else f"{score:6.3f}"
+            line = f"{dia:<7} {speaker:<10} {shown}  {_shorten(text, 76)}"
             print(f"   {mark}{rank:>2}. {line}")
+
+
+def print_summary_table(answers: list[dict[str, Any]], k: int) -> None:
+    """Print hit@k and Recall@k per question category, and what they mean."""
+    print(f"\n{'category':<12} {'questions':>9} {f'hit@{k}':>8} {f'Recall@{k}':>10}")
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for answer in answers:
+        name = CATEGORIES.get(answer["question"].category, str(answer["question"].category))
+        groups.setdefault(name, []).append(answer)
+    for name, group in [*sorted(groups.items()), ("all", answers)]:
+        n = len(group)
+        hit = sum(1 for a in group if a["hits"]) / n if n else 0.0
+        recall = sum(a["recall"] for a in group) / n if n else 0.0
+        print(f"{name:<12} {n:>9} {hit:>8.1%} {recall:>10.3f}")
+    print(
+        f"hit@{k}: share of questions with at least one annotated evidence turn among the {k} "
+        f"memories retrieved.\nRecall@{k}: share of a question's evidence turns retrieved, "
+        "averaged over the questions."
+    )
 
 
 def summarise(answers: list[dict[str, Any]], k: int) -> str:
@@ -431,9 +475,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="answer only the first N questions (categories 1-4)",
     )
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every question with the turns retrieved for it and their scores",
+    )
+    parser.add_argument(
         "--quiet",
         action="store_true",
-        help="print one line per question, without the retrieved turns",
+        help="print only the summary line",
     )
     parser.add_argument(
         "--stop-server", action="store_true", help="stop the local-mode server on exit"
@@ -453,13 +502,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the example; returns the process exit code."""
     args = parse_args(argv)
     data = args.data.expanduser().resolve()
-    if not data.exists():
+    if not data.is_file():
         print(
-            f"LoCoMo data not found at {data}.\n"
+            f"error: LoCoMo data not found at {data}.\n"
             "Get it from the public repository https://github.com/snap-research/LoCoMo "
-            "(file data/locomo10.json, CC BY-NC 4.0) and pass --data /path/to/locomo10.json."
+            "(file data/locomo10.json, CC BY-NC 4.0) and pass --data /path/to/locomo10.json, "
+            "or put it at ../shared/data/locomo/locomo-dev.json beside the repository.",
+            file=sys.stderr,
         )
-        return 0
+        return 3
     try:
         conv = load_conversation(data, args.conversation)
     except KeyError as exc:
@@ -498,7 +549,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Ingested {state.get('written', 0)} memories in "
             f"{state.get('sessions_written', 0)} session batches."
         )
-    print_answers(state["answers"], quiet=args.quiet)
+    if args.verbose:
+        print_answers(state["answers"], search=args.search)
+    if not args.quiet:
+        print_summary_table(state["answers"], args.k)
+        if not args.verbose:
+            print("Run with --verbose to see every question with the turns retrieved for it.")
     print(
         f"\n{conv.conv_id} | search: {args.search} | {summarise(state['answers'], args.k)} | "
         f"graph run: {elapsed:.1f} s"

@@ -64,17 +64,18 @@ STOP = set("a an the of to in on at did do does what when who why how is was wer
 # -- data --------------------------------------------------------------------------------------
 def load_conversation(path: Path, sample_id: str) -> dict[str, Any] | None:
     """Load one LoCoMo conversation, or ``None`` (with a pointer printed) if the file is absent."""
-    if not path.exists():
+    if not path.is_file():
         print(
-            f"LoCoMo data not found at {path}.\n"
+            f"error: LoCoMo data not found at {path}.\n"
             "Download data/locomo10.json from https://github.com/snap-research/LoCoMo "
-            "(CC BY-NC 4.0) and pass --data /path/to/locomo10.json (or set LOCOMO_PATH)."
+            "(CC BY-NC 4.0) and pass --data /path/to/locomo10.json (or set LOCOMO_PATH).",
+            file=sys.stderr,
         )
         return None
     for sample in json.loads(path.read_text()):
         if sample["sample_id"] == sample_id:
             return dict(sample)
-    print(f"Conversation {sample_id!r} is not in {path}.")
+    print(f"error: conversation {sample_id!r} is not in {path}.", file=sys.stderr)
     return None
 
 
@@ -211,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     """Run one turn of the session (start it, or resume it); returns the exit status."""
     sample = load_conversation(Path(args.data), args.conversation)
     if sample is None:
-        return 0
+        return 3  # no data: a failure, so scripts and CI notice
     speakers = f"{sample['conversation']['speaker_a']} and {sample['conversation']['speaker_b']}"
     model = None
     if args.model:
@@ -288,7 +289,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--conversation", default="conv-26", help="sample_id to use")
     parser.add_argument("--session", default=None, help="session id (default <conv>-demo)")
     parser.add_argument("--model", default=None, help="init_chat_model id, e.g. openai:gpt-4o-mini")
-    parser.add_argument("--data-dir", default=os.environ.get("GENESIS_DATA_DIR", ".genesis"))
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="local-mode data folder (default: GENESIS_DATA_DIR, else the nearest .genesis "
+        "folder here or above, else ./.genesis)",
+    )
     parser.add_argument("--database", default="genesis_examples")
     parser.add_argument("--stop-server", action="store_true", help="stop the local server at exit")
     return parser.parse_args(argv)

@@ -1,7 +1,9 @@
 """The example scripts run end to end in fresh processes, offline.
 
 * ``examples/locomo_memory.py`` runs against a local-mode server in a temporary data folder,
-  twice: the second run must reuse the memories written by the first.
+  twice: the second run must reuse the memories written by the first. By default it prints a
+  short summary that explains its scores; ``--verbose`` adds every question.
+* Without their data, the examples exit with status 3 and say where to get it.
 * ``examples/multi_agent_handoff.py`` runs twice against the session's server: the second run
   resumes the session in a new process.
 
@@ -47,11 +49,12 @@ def _run_example(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_example_without_data_says_where_to_get_it(tmp_path: Path) -> None:
+def test_example_without_data_fails_and_says_where_to_get_it(tmp_path: Path) -> None:
     run = _run_example(tmp_path, "--data", str(tmp_path / "missing.json"))
-    assert run.returncode == 0, run.stderr
-    assert "snap-research/LoCoMo" in run.stdout
-    assert "locomo10.json" in run.stdout
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "LoCoMo data not found" in run.stderr
+    assert "snap-research/LoCoMo" in run.stderr
+    assert "locomo10.json" in run.stderr
     assert not (tmp_path / "local-server.json").exists()  # no server started for nothing
 
 
@@ -61,19 +64,30 @@ def test_example_ingests_then_reuses_memories(tmp_path: Path) -> None:
         first = _run_example(tmp_path, "--limit-questions", "5", "--k", "5")
         assert first.returncode == 0, first.stderr
         assert "CC BY-NC 4.0" in first.stdout
+        assert "5 questions" in first.stdout
         assert re.search(r"Ingested \d+ memories in \d+ session batches", first.stdout)
         assert "Reused" not in first.stdout
-        assert first.stdout.count("evidence:") == 5  # one block per question
+        # A short summary by default: a table per category, what the scores mean, no details.
+        assert len(first.stdout.splitlines()) < 25, first.stdout
+        assert "evidence:" not in first.stdout
+        assert re.search(r"^all\s+5\s+[\d.]+%\s+[\d.]+$", first.stdout, re.MULTILINE)
+        assert "hit@5: share of questions" in first.stdout
+        assert "Recall@5: share of a question's evidence turns" in first.stdout
+        assert "--verbose" in first.stdout
         summary = re.search(r"questions: 5 \| hit@5: [\d.]+% \| Recall@5: ([\d.]+)", first.stdout)
         assert summary, first.stdout
         assert float(summary[1]) > 0  # the default hybrid search finds annotated evidence
+        assert "Loading weights" not in first.stderr and "Warning" not in first.stderr
 
         second = _run_example(
-            tmp_path, "--limit-questions", "5", "--k", "5", "--quiet", "--stop-server"
+            tmp_path, "--limit-questions", "5", "--k", "5", "--verbose", "--stop-server"
         )
         assert second.returncode == 0, second.stderr
         assert "Reused the" in second.stdout
         assert "Ingested" not in second.stdout
+        assert second.stdout.count("evidence:") == 5  # one block per question
+        assert "Q1/5" in second.stdout and "Q5/5" in second.stdout and "Q6/" not in second.stdout
+        assert "reciprocal-rank fusion" in second.stdout  # what the scores are
         assert summary[0] in second.stdout  # same memories, same answers
         assert not LocalServer(tmp_path).status().running  # --stop-server stopped it
     finally:
@@ -89,6 +103,20 @@ def _run_handoff(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess
         timeout=300,
         cwd=REPO,
     )
+
+
+def test_handoff_example_without_data_fails_and_says_where_to_get_it(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(HANDOFF_EXAMPLE), "--data", str(tmp_path / "missing.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_local_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "LoCoMo data not found" in run.stderr and "snap-research/LoCoMo" in run.stderr
+    assert not (tmp_path / "local-server.json").exists()
 
 
 @pytest.mark.skipif(not LOCOMO.exists(), reason=f"LoCoMo data not found at {LOCOMO}")
