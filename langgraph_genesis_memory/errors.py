@@ -22,6 +22,9 @@ type whose meaning matches, so callers can catch either::
     ├── SessionEndedError       (RuntimeError; the session ended: reopen it explicitly)
     └── SessionConflictError    (RuntimeError; a session update kept losing to other writers)
 
+One warning, :class:`UnindexedItemsWarning` (a ``UserWarning``), says that a ranked search
+met items a derived index does not hold yet, and what to run.
+
 Input errors (the first six) are raised before anything is sent to MongoDB, so a batch that
 contains one bad operation writes nothing. What a failure while writing leaves behind is
 described in ``docs/guarantees.md``.
@@ -42,6 +45,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseUnavailableError",
     "PartialWriteError",
+    "UnindexedItemsWarning",
     "LocalServerError",
     "MissingDependencyError",
     "SessionNotFoundError",
@@ -139,6 +143,15 @@ class PartialWriteError(GenesisMemoryError, RuntimeError):
         super().__init__(message)
         self.applied = applied
         self.failed = failed
+
+
+class UnindexedItemsWarning(UserWarning):
+    """A ranked search met items that a derived index (vectors, words) does not hold.
+
+    They were written before the index was configured, or their index update failed; ranked
+    search lists them unscored after the ranked ones. The message gives their count under the
+    searched prefix; ``store.reindex()`` (or ``genesis-memory reindex``) indexes them.
+    """
 
 
 class LocalServerError(GenesisMemoryError, RuntimeError):

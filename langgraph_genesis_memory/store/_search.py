@@ -31,15 +31,17 @@ not change.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langgraph.store.base import SearchOp
 
-from langgraph_genesis_memory._mongo import Find, Parallel
+from langgraph_genesis_memory._mongo import Count, Find, Parallel
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import IndexDelete, IndexName, IndexQuery, RankWords
+from langgraph_genesis_memory.errors import UnindexedItemsWarning
 from langgraph_genesis_memory.index._base import best_per_item
 from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.store._documents import encode_path, extract_text
@@ -293,4 +295,23 @@ def plan_ranked_search(
     if missing:
         for doc in (yield Find({"_id": {"$in": missing}}, projection, batch_size=len(missing))):
             docs[doc["_id"]] = doc
-    return [(docs[i], score) for i, score in page if i in docs]
+    result = [(docs[i], score) for i, score in page if i in docs]
+    indexes = [r.index for r in rankings]
+    if any(score is None and _unindexed(doc, indexes) for doc, score in result):
+        # Items no index ranks because they are not in it: say how many, and what to run.
+        unindexed = {"$or": [{"index_pending": True}, *({i: None} for i in indexes)]}
+        count = yield Count(and_(prefix_scope, checks, unindexed))
+        warnings.warn(
+            f"{count} item(s) under {prefix!r} are not in the "
+            f"{' and '.join(indexes)} index(es) (written before the index was configured, "
+            "or their index update failed), so ranked search can only list them unscored: "
+            "run store.reindex() (or `genesis-memory reindex`).",
+            UnindexedItemsWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _unindexed(doc: Mapping[str, Any], indexes: Sequence[str]) -> bool:
+    """Whether a stored item is missing from (or pending repair in) a derived index."""
+    return bool(doc.get("index_pending")) or any(doc.get(i) is None for i in indexes)

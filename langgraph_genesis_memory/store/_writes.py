@@ -77,7 +77,7 @@ def _put_model(
     now: datetime,
     settings: WriteSettings,
     revision: str,
-    pending: bool,
+    sync: SyncItem | None,
 ) -> Any:
     if put.value is None:
         return DeleteOne({"_id": doc_id})
@@ -95,8 +95,11 @@ def _put_model(
         fields["index_paths"] = put.op.index if put.op.index is not None else None
     if settings.indexes.names:
         fields["revision"] = revision
-        if pending:
-            fields["index_pending"] = True
+        if sync is not None and sync.needs_sync():
+            fields["index_pending"] = True  # the sync step records the hashes once done
+        elif sync is not None:  # the indexes already hold these texts: record them now
+            for name, texts in sync.texts.items():
+                fields[name] = [{"p": t.path, "h": t.hash} for t in texts]
     update: dict[str, Any] = {
         "$set": fields,
         "$setOnInsert": {"ns_key": encode_path(put.namespace), "created_at": now},
@@ -153,7 +156,7 @@ def plan_writes(
                     expires_ms=expiry(now, put.ttl)[1],
                 )  # fmt: skip
             )
-    pending = {item.doc_id for item in sync if item.needs_sync()}
+    by_id = {item.doc_id: item for item in sync}
     writes: list[Any] = []
     for ttl, ids in sorted(refresh.items()):
         ids = ids - puts.keys()  # a put in this batch sets a fresh expiry anyway
@@ -165,7 +168,7 @@ def plan_writes(
             ))  # fmt: skip
     origins: list[list[int]] = [[] for _ in writes]  # TTL refreshes belong to no put
     for doc_id, put in puts.items():
-        writes.append(_put_model(put, doc_id, now, settings, revision, doc_id in pending))
+        writes.append(_put_model(put, doc_id, now, settings, revision, by_id.get(doc_id)))
         origins.append(put.positions)
     if writes:
         outcome = yield BulkWrite(tuple(writes), report_errors=True)

@@ -194,3 +194,23 @@ def test_lexical_index_needs_a_word_index(mongo_client) -> None:
 
     with pytest.raises(ConfigurationError, match="word index"):
         GenesisStore(client=mongo_client, lexical="index")
+
+
+def test_a_search_over_items_not_yet_indexed_says_so(mongo_client, database_name, tmp_path):
+    from langgraph_genesis_memory.errors import UnindexedItemsWarning
+
+    plain = GenesisStore(client=mongo_client, database=database_name, collection="late")
+    plain.batch([PutOp(("conv",), k, {"text": t}) for k, t in DOCS.items()])
+    late = GenesisStore(
+        client=mongo_client, database=database_name, collection="late",
+        word_index=SqliteWordIndex(tmp_path / "late.sqlite3"),
+    )  # fmt: skip
+    with pytest.warns(UnindexedItemsWarning, match=r"5 item\(s\) .*reindex\(\)"):
+        hits = late.search(("conv",), query="pottery")
+    assert {h.key for h in hits} == set(DOCS) and all(h.score is None for h in hits)
+    assert late.reindex().words_written == 5
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnindexedItemsWarning)
+        assert late.search(("conv",), query="pottery")[0].key == "pottery"
