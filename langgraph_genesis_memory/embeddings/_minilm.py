@@ -56,12 +56,12 @@ def _quiet_loading() -> Iterator[None]:
     with _THREADS_LOCK:
         enabled = hf_logging.is_progress_bar_enabled()
         if enabled:
-            hf_logging.disable_progress_bar()
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             yield
         finally:
             if enabled:
-                hf_logging.enable_progress_bar()
+                hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def default_minilm_path() -> str | None:

@@ -6,6 +6,10 @@
   give the receiving agent the handoff context.
 * :func:`create_manage_memory_tool`, :func:`create_search_memory_tool`: memories in namespaces
   templated from the run's configuration.
+* :class:`MemoryMiddleware`: memory for ``create_agent`` agents without tools to write: recall
+  before the model call, write-back after the turn.
+* :class:`HandoffStateMiddleware` and :class:`HandoffAgent`: state-driven handoffs between the
+  agents of one ``create_agent`` agent (the pattern LangChain's docs recommend).
 """
 
 from langgraph_genesis_memory.tools._context import (
@@ -20,11 +24,16 @@ from langgraph_genesis_memory.tools._handoff import (
     create_handoff_tool,
     list_handoffs,
 )
+from langgraph_genesis_memory.tools._handoff_state import (
+    HandoffAgent,
+    HandoffStateMiddleware,
+)
 from langgraph_genesis_memory.tools._memory import (
     NamespaceTemplate,
     create_manage_memory_tool,
     create_search_memory_tool,
 )
+from langgraph_genesis_memory.tools._memory_middleware import MemoryMiddleware
 from langgraph_genesis_memory.tools._records import (
     HandoffContext,
     HandoffRecord,
@@ -48,4 +57,7 @@ __all__ = [
     "NamespaceTemplate",
     "create_manage_memory_tool",
     "create_search_memory_tool",
+    "MemoryMiddleware",
+    "HandoffStateMiddleware",
+    "HandoffAgent",
 ]

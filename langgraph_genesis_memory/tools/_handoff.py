@@ -60,6 +60,16 @@ def _messages(state: Any) -> list[BaseMessage]:
     return convert_to_messages(raw or [])
 
 
+def _state_agent(state: Any, key: str | None) -> str | None:
+    """The agent in charge according to the calling agent's state (``active_agent``), if the
+    state has that key: in the state-driven handoff pattern one agent graph plays several
+    agents, so its own name is not who hands over."""
+    if not key:
+        return None
+    value = state.get(key) if isinstance(state, dict) else getattr(state, key, None)
+    return value if isinstance(value, str) and value else None
+
+
 def _plan_handoff(record: HandoffRecord) -> Plan[dict[str, Any]]:
     return plan_record_handoff(cast(dict[str, Any], record), before=merge_session)  # type: ignore[arg-type]
 
@@ -174,7 +184,9 @@ def create_handoff_tool(
         rec = build_record(
             config=config,
             messages=messages,
-            from_agent=agent_from_config(config) or "unknown",
+            from_agent=_state_agent(state, active_agent_key)
+            or agent_from_config(config)
+            or "unknown",
             to_agent=agent_name,
             reason=args["reason"],
             critical_facts=args.get("critical_facts") or [],

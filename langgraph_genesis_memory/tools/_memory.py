@@ -1,9 +1,10 @@
 """Memory tools for agents: save, update, delete and search memories in the store.
 
-Namespaces are templates filled from the run's configuration: ``("agent", "{agent_id}")``
-with ``config={"configurable": {"agent_id": "qa"}}`` writes to ``("agent", "qa")``, so one tool
-serves every agent, user or tenant. The store is found at call time (LangGraph's
-``get_store()``) unless one is given.
+Namespaces are templates filled from the run: ``("agent", "{agent_id}")`` with
+``config={"configurable": {"agent_id": "qa"}}`` (or a run context, ``context={"agent_id": "qa"}``
+of ``create_agent(..., context_schema=...)``) writes to ``("agent", "qa")``, so one tool serves
+every agent, user or tenant. The store is found at call time (LangGraph's ``get_store()``)
+unless one is given.
 
 Two kinds of errors, kept apart:
 
@@ -16,6 +17,7 @@ Two kinds of errors, kept apart:
   the model being told to fix something it cannot.
 """
 
+import dataclasses
 import json
 import string
 import uuid
@@ -39,10 +41,43 @@ Action = Literal["create", "update", "delete"]
 
 _OWN_FIELDS = frozenset({"content", "created_at", "updated_at"})
 _LANGGRAPH_KEYS = frozenset({"checkpoint_id", "checkpoint_ns", "checkpoint_map"})
+_RUNTIME_KEY = "__pregel_runtime"  # where LangGraph keeps the run's Runtime in configurable
+
+
+def context_values(context: Any) -> dict[str, Any]:
+    """The fields of a run context (a ``Mapping``, dataclass, pydantic model or plain object).
+
+    Args:
+        context: LangGraph's ``Runtime.context`` (``context=`` of ``invoke``), or ``None``.
+
+    Returns:
+        Its public fields as a dict (empty for ``None``).
+    """
+    if context is None:
+        return {}
+    if isinstance(context, Mapping):
+        return dict(context)
+    if dataclasses.is_dataclass(context) and not isinstance(context, type):
+        return {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+    dump = getattr(context, "model_dump", None)
+    if callable(dump):
+        return dict(dump())
+    return {k: v for k, v in vars(context).items() if not k.startswith("_")}
+
+
+def _run_values(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Template values of a run: ``configurable``, overridden by the run context's fields."""
+    configurable = dict(config.get("configurable") or {})
+    runtime = configurable.get(_RUNTIME_KEY)
+    context = context_values(getattr(runtime, "context", None))
+    return {**configurable, **{k: v for k, v in context.items() if v not in (None, "")}}
 
 
 class NamespaceTemplate:
-    """A namespace whose labels may contain ``{key}`` fields filled from ``configurable``.
+    """A namespace whose labels may contain ``{key}`` fields filled from the run.
+
+    Values come from the run context (``Runtime.context``: ``context=`` of ``invoke``, typed by
+    ``context_schema``) and from ``config["configurable"]``; the context wins.
 
     Args:
         template: A tuple of labels (or one label), e.g. ``("agent", "{agent_id}", "notes")``.
@@ -74,7 +109,8 @@ class NamespaceTemplate:
         self.keys: tuple[str, ...] = tuple(dict.fromkeys(keys))
 
     def __call__(self, config: RunnableConfig | Mapping[str, Any] | None = None) -> tuple[str, ...]:
-        """Fill the template from ``config["configurable"]`` (default: the current run's).
+        """Fill the template from the run context and ``config["configurable"]`` (default: the
+        current run's configuration).
 
         Raises:
             ConfigurationError: If a field is missing (the message names the available keys)
@@ -87,7 +123,7 @@ class NamespaceTemplate:
                 config = get_config()
             except RuntimeError:
                 config = {}
-        configurable = dict(config.get("configurable") or {})
+        configurable = _run_values(config)
         missing = [key for key in self.keys if configurable.get(key) in (None, "")]
         if missing:
             available = sorted(k for k in configurable if not k.startswith("__"))
@@ -96,7 +132,8 @@ class NamespaceTemplate:
                 f"Namespace template {self.template!r} needs configurable key(s) "
                 f"{', '.join(repr(k) for k in missing)}, missing from the run's configuration. "
                 f"Available keys: {available or '(none)'}. Invoke the graph with "
-                f"config={{'configurable': {{{', '.join(repr(k) + ': ...' for k in missing)}}}}}."
+                f"config={{'configurable': {{{', '.join(repr(k) + ': ...' for k in missing)}}}}} "
+                "(or give them in the run context)."
             )
         values = {key: str(configurable[key]) for key in self.keys}
         filled = tuple(label.format(**values) for label in self.template)
