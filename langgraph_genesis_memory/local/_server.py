@@ -35,6 +35,7 @@ from langgraph_genesis_memory._config import DEFAULT_DATA_DIR, data_dir_from_env
 from langgraph_genesis_memory.errors import LocalServerError, MissingDependencyError
 
 _STATE_FILE = "local-server.json"
+_LAUNCHED: list[subprocess.Popen[bytes]] = []  # servers started by this process
 _LAUNCH = "import sys; from nx_27017.nx_27017 import main; sys.exit(main())"
 
 
@@ -182,6 +183,7 @@ class LocalServer:
                 start_new_session=True,
                 close_fds=True,
             )
+        _LAUNCHED.append(proc)  # the server outlives this call: keep its handle, unwarned
         self._state_path.write_text(json.dumps({"pid": proc.pid, "port": port}))
         uri = self._uri(port)
         deadline = time.monotonic() + timeout
@@ -315,6 +317,15 @@ def _is_our_server(pid: object) -> bool:
 
 
 def _terminate(pid: int, timeout: float) -> None:
+    try:
+        _signal_and_wait(pid, timeout)
+    finally:
+        for proc in [p for p in _LAUNCHED if p.pid == pid]:
+            proc.poll()  # a server this process started: its handle learns that it ended
+            _LAUNCHED.remove(proc)
+
+
+def _signal_and_wait(pid: int, timeout: float) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
