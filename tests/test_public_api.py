@@ -64,6 +64,8 @@ PUBLIC_MODULES = {
     "langgraph_genesis_memory.local",
     "langgraph_genesis_memory.cli",
     "langgraph_genesis_memory.cli.main",
+    "langgraph_genesis_memory.ops",
+    "langgraph_genesis_memory.telemetry",
     "langgraph_genesis_memory.server",
 }
 

@@ -1,18 +1,39 @@
-"""``genesis-memory``: manage local mode from the shell.
+"""``genesis-memory``: the command line of langgraph-genesis-memory.
 
-Commands::
+Commands (``genesis-memory COMMAND --help`` for each)::
 
-    genesis-memory local start   [--data-dir DIR]   # start (or reuse) the local server
-    genesis-memory local status  [--data-dir DIR]   # running? its URI and pid
-    genesis-memory local stop    [--data-dir DIR]   # stop it
+    genesis-memory --version
+    genesis-memory namespaces [--prefix agent] [--suffix ...] [--max-depth N]
+    genesis-memory get NAMESPACE KEY              # NAMESPACE like agent.qa
+    genesis-memory search [PREFIX] [--query TEXT] [--filter JSON] [--mode hybrid|vector|lexical]
+    genesis-memory put NAMESPACE KEY '{"text": "..."}' [--file F] [--ttl MINUTES|none]
+    genesis-memory delete NAMESPACE KEY
+    genesis-memory stats [--top N] [--depth D]
+    genesis-memory health
+    genesis-memory backup PATH [--prefix P] [--vectors] [--checkpoints] [--thread ID]
+    genesis-memory restore PATH [--on-conflict skip|overwrite|fail] [--expiry absolute|remaining]
+    genesis-memory migrate SOURCE [--from-database DB] ...  # sqlite:///F, postgresql://, mongodb://
+    genesis-memory reindex [--full]
+    genesis-memory sweep [--checkpoints]
+    genesis-memory local start|status|stop [--data-dir DIR]
 
-The data folder defaults to ``GENESIS_DATA_DIR`` or ``./.genesis``.
+Every command but ``local`` takes the connection options ``--uri`` (default ``$MONGODB_URI``;
+unset: local mode, which starts the local server), ``--database``, ``--collection``,
+``--checkpoint-collection``, ``--data-dir``, ``--timeout-ms``, the vector-index options
+``--embed``, ``--dims``, ``--field``, and ``--json`` (machine-readable output), ``--progress``,
+``-v``. A password in a connection string never appears in any output.
+
+Exit status: 0 success; 1 failure; 2 bad usage or input; 3 not found (``get``; ``local
+status`` when stopped); 4 MongoDB unavailable (``health``: unavailable); 5 ``health`` degraded;
+6 a check failed (damaged backup, restore conflict, migration verification).
 """
 
 from __future__ import annotations
 
 import click
 
+from langgraph_genesis_memory import __version__
+from langgraph_genesis_memory.cli import _data, _operations
 from langgraph_genesis_memory.errors import GenesisMemoryError
 from langgraph_genesis_memory.local import LocalServer
 
@@ -26,9 +47,19 @@ _DATA_DIR = click.option(
 )
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="genesis-memory")
 def main() -> None:
-    """langgraph-genesis-memory: MongoDB memory for LangGraph agents."""
+    """langgraph-genesis-memory: MongoDB memory for LangGraph agents.
+
+    Exit status: 0 success, 1 failure, 2 bad usage or input, 3 not found, 4 MongoDB
+    unavailable, 5 health degraded, 6 a check failed (backup checksum, restore conflict,
+    migration verification).
+    """
+
+
+for _command in (*_data.COMMANDS, *_operations.COMMANDS):
+    main.add_command(_command)
 
 
 @main.group()
