@@ -139,3 +139,41 @@ def test_handoff_example_runs_then_resumes_in_a_new_process(
     assert "timeline -> memory_qa" in second.stdout
     assert "handoffs: 2" in second.stdout
     assert "cited evidence found: True" in second.stdout
+
+
+def _run_script(
+    script: str, env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "examples" / script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def test_deep_agents_example_keeps_memories_in_the_store(
+    mongodb_uri: str, database_name: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "MONGODB_URI": mongodb_uri, "GENESIS_CHROMA_PATH": str(tmp_path)}
+    run = _run_script(
+        "deep_agents_memory.py", env, tmp_path, "--database", database_name, "--embeddings", "hash"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "stored in GenesisStore: ('memories', 'alice') / /preferences.md" in run.stdout
+    assert "From my memory: - Drinks green tea every morning." in run.stdout
+    assert "-> ['/preferences.md']" in run.stdout
+    assert not run.stderr.strip(), run.stderr  # quiet: no warnings, no progress bars
+
+
+def test_langmem_example_finds_memories_by_meaning(
+    mongodb_uri: str, database_name: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "MONGODB_URI": mongodb_uri, "GENESIS_CHROMA_PATH": str(tmp_path)}
+    run = _run_script("langmem_memory.py", env, tmp_path, "--database", database_name)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 memories in GenesisStore under ('memories', 'alice')" in run.stdout
+    assert "(The user loves hiking in the Alps.), how about a hike?" in run.stdout
+    assert not run.stderr.strip(), run.stderr
