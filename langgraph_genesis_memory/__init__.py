@@ -10,7 +10,9 @@ The public surface:
   (:func:`create_manage_memory_tool`, :func:`create_search_memory_tool`).
 * :class:`LocalServer`: the local MongoDB-compatible server of local mode.
 * :class:`MiniLMEmbeddings`: offline all-MiniLM-L6-v2 embeddings for the vector index.
-* :data:`DEFAULT_NAMESPACE_TTL`: the namespace TTL policies (minutes).
+* :data:`DEFAULT_NAMESPACE_TTL`: the namespace TTL policies (minutes), and
+  :data:`MEMORY_LAYERS`: the named TTLs (``ephemeral``, ``session``, ``short_term``,
+  ``long_term``, ``permanent``) accepted wherever a TTL is.
 * the errors of :mod:`langgraph_genesis_memory.errors`.
 
 Public subpackages give the rest: :mod:`~langgraph_genesis_memory.store`,
@@ -44,6 +46,8 @@ from langgraph_genesis_memory.errors import (
     MissingDependencyError,
     PartialWriteError,
     RestoreConflictError,
+    SessionConflictError,
+    SessionEndedError,
     SessionExistsError,
     SessionNotFoundError,
     ValueTooLargeError,
@@ -51,6 +55,7 @@ from langgraph_genesis_memory.errors import (
 from langgraph_genesis_memory.local import LocalServer, LocalServerStatus
 from langgraph_genesis_memory.sessions import SessionContext, SessionManager
 from langgraph_genesis_memory.store import DEFAULT_NAMESPACE_TTL, GenesisStore
+from langgraph_genesis_memory.store._ttl import MEMORY_LAYERS
 from langgraph_genesis_memory.tools import (
     HandoffContextMiddleware,
     alist_handoffs,
@@ -85,6 +90,7 @@ __all__ = [
     "LocalServer",
     "LocalServerStatus",
     "DEFAULT_NAMESPACE_TTL",
+    "MEMORY_LAYERS",
     "GenesisMemoryError",
     "InvalidNamespaceError",
     "InvalidKeyError",
@@ -99,6 +105,8 @@ __all__ = [
     "MissingDependencyError",
     "SessionNotFoundError",
     "SessionExistsError",
+    "SessionEndedError",
+    "SessionConflictError",
     "BackupFormatError",
     "RestoreConflictError",
 ]

@@ -33,6 +33,7 @@ ROOT_NAMES = {
     "LocalServerStatus",
     "MiniLMEmbeddings",
     "DEFAULT_NAMESPACE_TTL",
+    "MEMORY_LAYERS",
     "GenesisMemoryError",
     "InvalidNamespaceError",
     "InvalidKeyError",
@@ -47,6 +48,8 @@ ROOT_NAMES = {
     "MissingDependencyError",
     "SessionNotFoundError",
     "SessionExistsError",
+    "SessionEndedError",
+    "SessionConflictError",
     "BackupFormatError",
     "RestoreConflictError",
 }

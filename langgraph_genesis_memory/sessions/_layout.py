@@ -3,17 +3,26 @@
 Layout (``tenant`` and ``session`` are labels made safe for namespaces by :func:`label`):
 
 ============================================  ====================  ==========================
-namespace                                     key                   TTL (namespace policy)
+namespace                                     key                   TTL (memory layer)
 ============================================  ====================  ==========================
-``("business", tenant, "sessions")``          session id            180 days, renewed on write
-``("business", tenant, "handoffs", session)`` ``<time>-<id>``       180 days (audit trail)
-``("short_term", tenant, session)``           ``"history"``...      24 hours, sliding while the
-                                                                    session is active
+``("business", tenant, "sessions")``          session id            ``long_term`` (180 days),
+                                                                    renewed on write
+``("business", tenant, "handoffs", session)`` ``<time>-<id>``       ``long_term`` (audit trail)
+``("business", tenant, "archive")``           session id            ``long_term``: the compact
+                                                                    record of an ended session
+``("business", "%sessions")``                 session id            ``long_term``: the session's
+                                                                    tenant (directory)
+``("short_term", tenant, session)``           ``"session"``...      ``session`` (24 hours),
+                                                                    sliding while the session
+                                                                    is active; ``ephemeral``
+                                                                    once it ended
 ============================================  ====================  ==========================
 
 A session id is the LangGraph ``thread_id`` of the conversation, so the checkpointer and the
-store agree on what a session is. The run's ``config["configurable"]`` carries ``thread_id``,
-``tenant_id`` (default ``"default"``) and ``user_id``.
+store agree on what a session is; it is unique across tenants (the directory maps it to its
+tenant). The run's ``config["configurable"]`` carries ``thread_id``, ``tenant_id`` (default
+``"default"``) and ``user_id``. The directory's label ``%sessions`` cannot be a tenant's
+(:func:`label` escapes ``%``).
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ TENANT_KEY = "tenant_id"
 
 USER_KEY = "user_id"
 """``config["configurable"]`` key naming the user."""
+
+HANDOFF_KEY = "genesis_handoff"
+"""``additional_kwargs`` key of the marker message that carries a handoff record."""
 
 
 def label(value: object) -> str:
@@ -69,6 +81,20 @@ def handoffs_namespace(tenant: str, session_id: str) -> tuple[str, ...]:
         session_id: The session id (the ``thread_id``).
     """
     return ("business", label(tenant), "handoffs", label(session_id))
+
+
+def archive_namespace(tenant: str) -> tuple[str, ...]:
+    """Namespace of a tenant's archived (ended) sessions: ``("business", tenant, "archive")``.
+
+    Args:
+        tenant: The tenant id.
+    """
+    return ("business", label(tenant), "archive")
+
+
+def directory_namespace() -> tuple[str, ...]:
+    """Namespace of the session directory (session id -> tenant): ``("business", "%sessions")``."""
+    return ("business", "%sessions")
 
 
 def short_term_namespace(tenant: str, session_id: str) -> tuple[str, ...]:

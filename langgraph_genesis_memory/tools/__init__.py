@@ -1,7 +1,9 @@
 """Tools for agent graphs: handoffs with context snapshots, and memory tools.
 
 * :func:`create_handoff_tool` / :func:`create_handoff_node`: pass control to another agent and
-  record the handoff; :func:`list_handoffs` audits them.
+  record the handoff (the tool's arguments: :class:`HandoffArguments`, in the terms
+  ``handoff_reason``, ``critical_info``, ``continuation_instructions``, ``pending_tasks``);
+  :func:`list_handoffs` audits them.
 * :func:`handoff_prompt`, :func:`handoff_pre_model_hook`, :class:`HandoffContextMiddleware`:
   give the receiving agent the handoff context.
 * :func:`create_manage_memory_tool`, :func:`create_search_memory_tool`: memories in namespaces
@@ -19,6 +21,7 @@ from langgraph_genesis_memory.tools._context import (
     handoff_prompt,
 )
 from langgraph_genesis_memory.tools._handoff import (
+    HandoffArguments,
     alist_handoffs,
     create_handoff_node,
     create_handoff_tool,
@@ -43,6 +46,7 @@ from langgraph_genesis_memory.tools._records import (
 
 __all__ = [
     "create_handoff_tool",
+    "HandoffArguments",
     "create_handoff_node",
     "list_handoffs",
     "alist_handoffs",

@@ -29,7 +29,7 @@ from langgraph_genesis_memory.tokens import (
     message_text,
     trim_messages_to_budget,
 )
-from langgraph_genesis_memory.tools._records import find_handoff, render_handoff
+from langgraph_genesis_memory.tools._records import find_handoff, instructions_of, render_handoff
 
 History = Literal["handoff", "full"]
 """``"handoff"``: snapshot + messages since the handoff; ``"full"``: the whole raw history."""
@@ -82,7 +82,7 @@ def build_handoff_messages(
         if not any(isinstance(m, HumanMessage) for m in body):
             body.append(
                 HumanMessage(
-                    content=record.get("instructions")
+                    content=instructions_of(record)
                     or "Continue the conversation as described in the handoff."
                 )
             )

@@ -11,7 +11,7 @@ subgraphs at any depth (the command goes to the graph that contains the calling 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
@@ -20,10 +20,11 @@ from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.prebuilt import InjectedState
 from langgraph.store.base import BaseStore, SearchItem
 from langgraph.types import Command
-from pydantic import Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.errors import ConfigurationError
+from langgraph_genesis_memory.sessions._layout import HANDOFF_KEY
 from langgraph_genesis_memory.sessions._plans import (
     arun_plan,
     handoff_order,
@@ -31,9 +32,9 @@ from langgraph_genesis_memory.sessions._plans import (
     plan_record_handoff,
     run_plan,
 )
+from langgraph_genesis_memory.sessions._records import Facts, check_facts
 from langgraph_genesis_memory.tokens import DEFAULT_ENCODING, Encoder
 from langgraph_genesis_memory.tools._records import (
-    HANDOFF_KEY,
     HandoffRecord,
     Summarizer,
     agent_from_config,
@@ -47,6 +48,47 @@ HANDOFF_DESTINATION_KEY = "__handoff_destination"
 
 _HANDOFF_TOOL_NAMES: set[str] = set()
 _WHITESPACE = re.compile(r"\s+")
+
+
+class HandoffArguments(BaseModel):
+    """The arguments of a handoff tool: the one schema of its sync and async implementations.
+
+    The model sees ``handoff_reason``, ``critical_info``, ``continuation_instructions``,
+    ``pending_tasks`` and ``summary`` (the terms of the memory-coordination system), and may
+    also use the names ``reason``, ``critical_facts`` and ``instructions``. ``state`` and
+    ``tool_call_id`` are injected by LangGraph's ``ToolNode`` and hidden from the model.
+
+    Example:
+        >>> HandoffArguments.model_validate(
+        ...     {"reason": "billing question", "critical_facts": ["Invoice 42"],
+        ...      "tool_call_id": "call_1"}
+        ... ).critical_info
+        ['Invoice 42']
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    handoff_reason: str = Field(
+        description="Why control passes to the other agent.",
+        validation_alias=AliasChoices("handoff_reason", "reason"),
+    )
+    critical_info: dict[str, Any] | list[str] | None = Field(
+        default=None,
+        description="Facts the next agent must not lose, as name -> value "
+        '(e.g. {"current_step": "widget_selection", "user_role": "admin"}).',
+        validation_alias=AliasChoices("critical_info", "critical_facts"),
+    )
+    continuation_instructions: str | None = Field(
+        default=None,
+        description="How the next agent should continue.",
+        validation_alias=AliasChoices("continuation_instructions", "instructions"),
+    )
+    pending_tasks: list[str] | None = Field(default=None, description="Tasks still to be done.")
+    summary: str | None = Field(
+        default=None, description="Short summary of the conversation so far."
+    )
+    state: Annotated[Any, InjectedState] = None
+    tool_call_id: Annotated[str, InjectedToolCallId]
 
 
 def _resolve_store(store: BaseStore | None) -> BaseStore:
@@ -107,8 +149,10 @@ def create_handoff_tool(
 ) -> BaseTool:
     """Create a tool that hands control to ``agent_name`` with a recorded context snapshot.
 
-    The model calls it with a ``reason`` and, optionally, ``critical_facts``,
-    ``instructions``, ``pending_tasks`` and its own ``summary``. The tool builds a
+    The model calls it with a ``handoff_reason`` and, optionally, ``critical_info`` (key ->
+    value facts), ``continuation_instructions``, ``pending_tasks`` and its own ``summary``
+    (:class:`HandoffArguments`; ``reason``, ``critical_facts`` and ``instructions`` are
+    accepted too). The tool builds a
     :class:`~langgraph_genesis_memory.tools._records.HandoffRecord` (summary of the conversation,
     recent messages trimmed to ``recent_tokens`` tiktoken tokens, pending tasks including the
     session's, time, thread), stores it with the session update in one batch, and returns
@@ -158,15 +202,17 @@ def create_handoff_tool(
         raise ConfigurationError(f"agent_name must be a non-empty string; got {agent_name!r}.")
     tool_name = name or f"transfer_to_{_WHITESPACE.sub('_', agent_name.strip()).lower()}"
     tool_description = description or (
-        f"Transfer the conversation to agent '{agent_name}'. Give the reason, the critical facts "
-        "it must not lose, how it should continue, and the tasks still pending."
+        f"Transfer the conversation to agent '{agent_name}'. Give the handoff_reason, the "
+        "critical_info it must not lose (name -> value), continuation_instructions on how it "
+        "should continue, and the pending_tasks."
     )
     _HANDOFF_TOOL_NAMES.add(tool_name)
 
     def prepare(
-        state: Any, config: RunnableConfig, tool_call_id: str, args: dict[str, Any]
+        config: RunnableConfig, args: Mapping[str, Any]
     ) -> tuple[HandoffRecord, list[BaseMessage], list[ToolMessage]] | ToolMessage:
-        messages = _messages(state)
+        tool_call_id = str(args["tool_call_id"])
+        messages = _messages(args.get("state"))
         ai, siblings = _split_turn(messages, tool_call_id)
         if ai is not None:
             first = next(
@@ -184,13 +230,13 @@ def create_handoff_tool(
         rec = build_record(
             config=config,
             messages=messages,
-            from_agent=_state_agent(state, active_agent_key)
+            from_agent=_state_agent(args.get("state"), active_agent_key)
             or agent_from_config(config)
             or "unknown",
             to_agent=agent_name,
-            reason=args["reason"],
-            critical_facts=args.get("critical_facts") or [],
-            instructions=args.get("instructions") or "",
+            reason=args["handoff_reason"],
+            critical_facts=check_facts(args.get("critical_info"), "critical_info"),
+            continuation_instructions=args.get("continuation_instructions") or "",
             pending_tasks=args.get("pending_tasks") or [],
             summary=args.get("summary"),
             summarizer=summarizer,
@@ -232,54 +278,16 @@ def create_handoff_tool(
             update[active_agent_key] = agent_name
         return Command(goto=agent_name, graph=Command.PARENT, update=update)
 
-    def handoff(
-        reason: Annotated[str, Field(description="Why control passes to the other agent.")],
-        state: Annotated[Any, InjectedState],
-        tool_call_id: Annotated[str, InjectedToolCallId],
-        config: RunnableConfig,
-        critical_facts: Annotated[
-            list[str] | None, Field(description="Facts the next agent must not lose.")
-        ] = None,
-        instructions: Annotated[
-            str | None, Field(description="How the next agent should continue.")
-        ] = None,
-        pending_tasks: Annotated[
-            list[str] | None, Field(description="Tasks still to be done.")
-        ] = None,
-        summary: Annotated[
-            str | None, Field(description="Short summary of the conversation so far.")
-        ] = None,
-    ) -> Command[Any] | ToolMessage:
-        args = {"reason": reason, "critical_facts": critical_facts, "instructions": instructions,
-                "pending_tasks": pending_tasks, "summary": summary}  # fmt: skip
-        prepared = prepare(state, config, tool_call_id, args)
+    def handoff(config: RunnableConfig, **args: Any) -> Command[Any] | ToolMessage:
+        prepared = prepare(config, args)
         if isinstance(prepared, ToolMessage):
             return prepared
         if record:
             run_plan(_resolve_store(store), _plan_handoff(prepared[0]))
         return finish(*prepared)
 
-    async def ahandoff(
-        reason: Annotated[str, Field(description="Why control passes to the other agent.")],
-        state: Annotated[Any, InjectedState],
-        tool_call_id: Annotated[str, InjectedToolCallId],
-        config: RunnableConfig,
-        critical_facts: Annotated[
-            list[str] | None, Field(description="Facts the next agent must not lose.")
-        ] = None,
-        instructions: Annotated[
-            str | None, Field(description="How the next agent should continue.")
-        ] = None,
-        pending_tasks: Annotated[
-            list[str] | None, Field(description="Tasks still to be done.")
-        ] = None,
-        summary: Annotated[
-            str | None, Field(description="Short summary of the conversation so far.")
-        ] = None,
-    ) -> Command[Any] | ToolMessage:
-        args = {"reason": reason, "critical_facts": critical_facts, "instructions": instructions,
-                "pending_tasks": pending_tasks, "summary": summary}  # fmt: skip
-        prepared = prepare(state, config, tool_call_id, args)
+    async def ahandoff(config: RunnableConfig, **args: Any) -> Command[Any] | ToolMessage:
+        prepared = prepare(config, args)
         if isinstance(prepared, ToolMessage):
             return prepared
         if record:
@@ -291,6 +299,8 @@ def create_handoff_tool(
         coroutine=ahandoff,
         name=tool_name,
         description=tool_description,
+        args_schema=HandoffArguments,
+        infer_schema=False,
     )
     tool.metadata = {HANDOFF_DESTINATION_KEY: agent_name}
     return tool
@@ -305,9 +315,10 @@ def create_handoff_node(
     *,
     reason: str | Callable[[Any], str],
     from_agent: str | Callable[[Any], str] | None = None,
-    critical_facts: Sequence[str] | Callable[[Any], Sequence[str]] = (),
-    instructions: str | Callable[[Any], str] = "",
+    critical_facts: Facts | Callable[[Any], Facts] | None = None,
+    continuation_instructions: str | Callable[[Any], str] = "",
     pending_tasks: Sequence[str] | Callable[[Any], Sequence[str]] = (),
+    instructions: str | Callable[[Any], str] | None = None,
     store: BaseStore | None = None,
     record: bool = True,
     recent_tokens: int = 1000,
@@ -331,8 +342,12 @@ def create_handoff_node(
         reason: Why; a string or a function of the state.
         from_agent: Who hands over; default the state's ``active_agent_key`` value, else
             ``"router"``.
-        critical_facts, instructions, pending_tasks: As the tool's arguments; values or
-            functions of the state.
+        critical_facts: Key -> value facts (or a list of sentences), or a function of the
+            state returning them.
+        continuation_instructions: How the receiving agent continues; a string or a
+            function of the state.
+        pending_tasks: Task descriptions, or a function of the state.
+        instructions: Former name of ``continuation_instructions`` (still accepted).
         store, record, recent_tokens, summary_tokens, summarizer, encoding, active_agent_key:
             As :func:`create_handoff_tool`.
         goto: Return ``Command(goto=agent_name, update=...)`` instead of a state update.
@@ -345,11 +360,21 @@ def create_handoff_node(
             has no ``thread_id``.
 
     Example:
-        >>> node = create_handoff_node("billing", reason="The message mentions an invoice.")
+        >>> node = create_handoff_node(
+        ...     "billing",
+        ...     reason="The message mentions an invoice.",
+        ...     critical_facts={"invoice": "INV-42"},
+        ... )
         >>> node.name
         'handoff_to_billing'
         >>> # builder.add_node(node.name, node); builder.add_edge(node.name, "billing")
     """
+
+    if instructions is not None and continuation_instructions:
+        raise ConfigurationError("Give continuation_instructions or instructions, not both.")
+    how = continuation_instructions if instructions is None else instructions
+    if not callable(critical_facts):
+        check_facts(critical_facts)
 
     def prepare(state: Any, config: RunnableConfig) -> HandoffRecord:
         source = _value(from_agent, state)
@@ -362,8 +387,8 @@ def create_handoff_node(
             from_agent=str(source or "router"),
             to_agent=agent_name,
             reason=str(_value(reason, state)),
-            critical_facts=list(_value(critical_facts, state) or []),
-            instructions=str(_value(instructions, state) or ""),
+            critical_facts=check_facts(_value(critical_facts, state)),
+            continuation_instructions=str(_value(how, state) or ""),
             pending_tasks=list(_value(pending_tasks, state) or []),
             summarizer=summarizer,
             recent_tokens=recent_tokens,

@@ -35,6 +35,7 @@ from langgraph_genesis_memory.errors import ConfigurationError, InvalidFilterErr
 from langgraph_genesis_memory.sessions._plans import arun_plan, policy_put, run_plan
 from langgraph_genesis_memory.sessions._records import now_iso
 from langgraph_genesis_memory.store._filters import translate_filter
+from langgraph_genesis_memory.store._ttl import resolve_ttl
 from langgraph_genesis_memory.tools._store import resolve_store
 
 Action = Literal["create", "update", "delete"]
@@ -187,7 +188,7 @@ def create_manage_memory_tool(
     actions_permitted: Sequence[Action] = ("create", "update", "delete"),
     store: BaseStore | None = None,
     name: str = "manage_memory",
-    ttl: float | None | NotProvided = NOT_PROVIDED,
+    ttl: float | str | None | NotProvided = NOT_PROVIDED,
 ) -> BaseTool:
     """Create a tool with which an agent creates, updates and deletes memories.
 
@@ -203,16 +204,19 @@ def create_manage_memory_tool(
         actions_permitted: The actions the model may take.
         store: The store; default the graph's, found at call time with ``get_store()``.
         name: Tool name.
-        ttl: TTL in minutes of written memories (``None``: never expire); default the store's
-            namespace policy.
+        ttl: TTL of written memories: minutes, or a memory layer's name (``"ephemeral"``,
+            ``"session"``, ``"short_term"``, ``"long_term"``, ``"permanent"``; see
+            :data:`~langgraph_genesis_memory.MEMORY_LAYERS`); ``None``: never expire. Default
+            the store's namespace policy.
 
     Returns:
         A LangChain ``StructuredTool`` (sync and async) that handles model-fixable errors
         itself (``handle_tool_error=True``).
 
     Raises:
-        ConfigurationError: Here for a bad template or empty ``actions_permitted``; at call time
-            for a missing template key or no store (not fed back to the model).
+        ConfigurationError: Here for a bad template, empty ``actions_permitted`` or a bad
+            ``ttl``; at call time for a missing template key or no store (not fed back to the
+            model).
 
     Example:
         >>> tool = create_manage_memory_tool(("agent", "{agent_id}"))
@@ -220,6 +224,7 @@ def create_manage_memory_tool(
         ['action', 'content', 'id']
     """
     template = NamespaceTemplate(namespace)
+    minutes = ttl if isinstance(ttl, NotProvided) else resolve_ttl(ttl, "ttl")
     permitted = tuple(dict.fromkeys(actions_permitted))
     if not permitted or not set(permitted) <= {"create", "update", "delete"}:
         raise ConfigurationError(
@@ -251,7 +256,7 @@ def create_manage_memory_tool(
             raise ToolException(
                 f"action={action!r} needs non-empty content: call again with the text to remember."
             )
-        return _plan_manage(namespace_, action, content, memory_id, ttl)
+        return _plan_manage(namespace_, action, content, memory_id, minutes)
 
     def manage_memory(
         config: RunnableConfig,

@@ -21,10 +21,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph_genesis_memory._messages import message_to_dict
 from langgraph_genesis_memory.sessions._layout import (
     DEFAULT_TENANT,
+    HANDOFF_KEY,
     TENANT_KEY,
     USER_KEY,
     session_from_config,
 )
+from langgraph_genesis_memory.sessions._records import Facts, fact_lines, merge_facts
 from langgraph_genesis_memory.tokens import (
     DEFAULT_ENCODING,
     Encoder,
@@ -33,9 +35,6 @@ from langgraph_genesis_memory.tokens import (
     trim_messages_to_budget,
     truncate_text,
 )
-
-HANDOFF_KEY = "genesis_handoff"
-"""``additional_kwargs`` key of the marker message that carries a handoff record."""
 
 Summarizer = Callable[[Sequence[BaseMessage]], str]
 """Turns the conversation so far into a summary (e.g. an LLM chain); see ``summarizer=``."""
@@ -57,7 +56,13 @@ class HandoffContext(TypedDict):
 
 
 class HandoffRecord(TypedDict):
-    """One handoff, as stored in ``("business", tenant, "handoffs", session)``."""
+    """One handoff, as stored in ``("business", tenant, "handoffs", session)``.
+
+    ``critical_facts`` is a key -> value mapping (facts given as a list of sentences are stored
+    under ``fact_1``, ``fact_2``...); ``sync_version`` is the revision of the session that the
+    handoff produced (0 when the handoff was not recorded). Records written by earlier versions
+    (``instructions``, a list of facts) are read in this shape by ``list_handoffs``.
+    """
 
     key: str
     id: str
@@ -69,12 +74,13 @@ class HandoffRecord(TypedDict):
     from_agent: str
     to_agent: str
     reason: str
-    critical_facts: list[str]
-    instructions: str
+    critical_facts: dict[str, Any]
+    continuation_instructions: str
     context: HandoffContext
     time: str
     via: str
     tool_call_id: str | None
+    sync_version: int
 
 
 def _n(count: int, noun: str) -> str:
@@ -150,8 +156,8 @@ def build_record(
     from_agent: str,
     to_agent: str,
     reason: str,
-    critical_facts: Sequence[str] = (),
-    instructions: str = "",
+    critical_facts: Facts | None = None,
+    continuation_instructions: str = "",
     pending_tasks: Sequence[str] = (),
     summary: str | None = None,
     summarizer: Summarizer | None = None,
@@ -170,8 +176,9 @@ def build_record(
         messages: The conversation so far (the handing-off agent's state).
         from_agent, to_agent: Who hands over to whom.
         reason: Why.
-        critical_facts: Facts the receiving agent must not lose.
-        instructions: How the receiving agent should continue.
+        critical_facts: Facts the receiving agent must not lose: a key -> value mapping, or a
+            list of sentences (stored as ``fact_1``, ``fact_2``...).
+        continuation_instructions: How the receiving agent should continue.
         pending_tasks: Tasks still open.
         summary: A summary written by the handing-off agent; else ``summarizer``; else
             :func:`extractive_summary`. Cut to ``summary_tokens``.
@@ -179,7 +186,7 @@ def build_record(
         recent_tokens: Budget in tokens of the recent messages kept in the snapshot.
         summary_tokens: Budget in tokens of the summary.
         encoding: tiktoken encoding or model name used to count.
-        via: ``"tool"`` or ``"node"``.
+        via: ``"tool"``, ``"node"`` or ``"session"`` (``SessionManager.handoff_to_agent``).
         tool_call_id: The tool call that made the handoff.
         require_thread: Fail without a ``thread_id`` (needed to record the handoff); when
             false, an unrecorded handoff gets an empty session id.
@@ -220,8 +227,8 @@ def build_record(
         from_agent=from_agent,
         to_agent=to_agent,
         reason=reason,
-        critical_facts=[f for f in dict.fromkeys(critical_facts) if isinstance(f, str) and f],
-        instructions=instructions,
+        critical_facts=merge_facts(critical_facts, None),
+        continuation_instructions=continuation_instructions or "",
         context=HandoffContext(
             summary=summary,
             recent_messages=[message_to_dict(m) for m in recent],
@@ -232,19 +239,34 @@ def build_record(
         time=now.isoformat(),
         via=via,
         tool_call_id=tool_call_id,
+        sync_version=0,
     )
 
 
 def merge_session(record: HandoffRecord, session: Mapping[str, Any] | None) -> None:
-    """Add the session's pending tasks and critical facts to the record's (in place)."""
+    """Add the session's pending tasks and critical facts to the record's (in place); the
+    handoff's own facts win over the session's for the same key."""
     if not session:
         return
     pending = [t["description"] for t in session.get("tasks", []) if t.get("status") == "pending"]
     ctx = record["context"]
     ctx["pending_tasks"] = list(dict.fromkeys([*ctx["pending_tasks"], *pending]))
-    record["critical_facts"] = list(
-        dict.fromkeys([*record["critical_facts"], *session.get("critical_facts", [])])
-    )
+    own = merge_facts(record["critical_facts"], None)
+    merged = merge_facts(session.get("critical_facts"), None)
+    present = {v for v in merged.values() if isinstance(v, str)}
+    for key, value in own.items():
+        anonymous = key.startswith("fact_") and key[5:].isdigit()
+        if anonymous and isinstance(value, str):
+            if value not in present:
+                merged = merge_facts(merged, [value])
+        else:
+            merged[key] = value
+    record["critical_facts"] = merged
+
+
+def instructions_of(record: Mapping[str, Any]) -> str:
+    """A record's continuation instructions (``instructions`` in records of earlier versions)."""
+    return str(record.get("continuation_instructions") or record.get("instructions") or "")
 
 
 def _bullets(items: Sequence[str]) -> str:
@@ -267,8 +289,8 @@ def render_handoff(record: Mapping[str, Any], *, include_recent: bool = False) -
         f"## Handoff from {record.get('from_agent')} to {record.get('to_agent')}",
         f"Reason: {record.get('reason') or '(not given)'}",
         "Critical facts:",
-        _bullets(record.get("critical_facts") or []),
-        f"How to continue: {record.get('instructions') or 'Continue helping the user.'}",
+        _bullets(fact_lines(record.get("critical_facts"))),
+        f"How to continue: {instructions_of(record) or 'Continue helping the user.'}",
         f"Conversation so far: {ctx.get('summary') or '(no summary)'}",
         "Pending tasks:",
         _bullets(ctx.get("pending_tasks") or []),

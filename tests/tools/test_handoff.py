@@ -15,6 +15,7 @@ from langgraph_genesis_memory.errors import ConfigurationError
 from langgraph_genesis_memory.sessions import SessionManager
 from langgraph_genesis_memory.tokens import count_message_tokens
 from langgraph_genesis_memory.tools import (
+    HandoffArguments,
     HandoffContextMiddleware,
     alist_handoffs,
     create_handoff_node,
@@ -27,6 +28,12 @@ from langgraph_genesis_memory.tools import (
 )
 
 HANDOFF_ARGS = {
+    "handoff_reason": "The user asks about an earlier conversation.",
+    "critical_info": {"user": "Caroline", "support_group_visit": "7 May 2023"},
+    "continuation_instructions": "Answer from memory, then hand back to triage.",
+    "pending_tasks": ["Answer the date question"],
+}
+LEGACY_ARGS = {  # the names of earlier versions (and of langgraph-swarm's handoff tool)
     "reason": "The user asks about an earlier conversation.",
     "critical_facts": ["The user is Caroline.", "Support group visit: 7 May 2023."],
     "instructions": "Answer from memory, then hand back to triage.",
@@ -87,9 +94,10 @@ def test_swarm_handoff_by_tool_call(store, saver) -> None:
 
     (record,) = list_handoffs(store, "swarm-1")
     assert record["from_agent"] == "triage" and record["to_agent"] == "qa"
-    assert record["reason"] == HANDOFF_ARGS["reason"]
-    assert record["critical_facts"] == HANDOFF_ARGS["critical_facts"]
-    assert record["instructions"] == HANDOFF_ARGS["instructions"]
+    assert record["reason"] == HANDOFF_ARGS["handoff_reason"]
+    assert record["critical_facts"] == HANDOFF_ARGS["critical_info"]
+    assert record["continuation_instructions"] == HANDOFF_ARGS["continuation_instructions"]
+    assert record["sync_version"] == 2  # the session revision the handoff produced
     assert record["thread_id"] == "swarm-1" and record["via"] == "tool"
     assert set(record["context"]["pending_tasks"]) == {"Answer the date question", "Greet the user"}
     assert record["context"]["recent_tokens"] <= 120
@@ -101,7 +109,8 @@ def test_swarm_handoff_by_tool_call(store, saver) -> None:
     assert isinstance(seen[0], SystemMessage)
     system = seen[0].content
     assert "You answer questions from memory." in system
-    assert "Handoff from triage to qa" in system and "Support group visit: 7 May 2023." in system
+    assert "Handoff from triage to qa" in system and "support_group_visit: 7 May 2023" in system
+    assert "Answer from memory, then hand back to triage." in system
     assert "Answer the date question" in system
     assert seen[-1].content == "When did Caroline go to the LGBTQ support group?"
     assert len(seen) < 10
@@ -110,7 +119,13 @@ def test_swarm_handoff_by_tool_call(store, saver) -> None:
     after = sessions.context("swarm-1")
     assert after.current_agent == "qa" and after.previous_agent == "triage"
     assert after.handoff_count == 1 and after.agents == ["triage", "qa"]
-    assert after.critical_facts == HANDOFF_ARGS["critical_facts"]
+    assert after.critical_facts == HANDOFF_ARGS["critical_info"]
+    brief = sessions.get_handoff_context("swarm-1")
+    assert brief is not None and brief.to_dict() == {
+        "from_agent": "triage",
+        "continuation_instructions": HANDOFF_ARGS["continuation_instructions"],
+        "critical_info": HANDOFF_ARGS["critical_info"],
+    }
     assert after.message_counts["total"] == len(out["messages"])
     assert after.last_handoff is not None and after.last_handoff["id"] == record["id"]
 
@@ -192,7 +207,8 @@ def test_handoff_by_node_with_edges(store, saver) -> None:
         "qa",
         from_agent="router",
         reason=lambda state: f"Keyword routing on: {state['messages'][-1].content}",
-        critical_facts=["Routed without a model."],
+        critical_facts={"routing": "keywords, no model"},
+        continuation_instructions="Answer in one line.",
         pending_tasks=lambda state: ["Answer the question"],
     )
     graph = (
@@ -208,7 +224,9 @@ def test_handoff_by_node_with_edges(store, saver) -> None:
     (record,) = list_handoffs(store, "n")
     assert record["via"] == "node" and record["from_agent"] == "router"
     assert record["reason"] == "Keyword routing on: when?"
-    assert "Routed without a model." in qa_model.seen[0][0].content
+    assert record["critical_facts"] == {"routing": "keywords, no model"}
+    assert record["continuation_instructions"] == "Answer in one line."
+    assert "routing: keywords, no model" in qa_model.seen[0][0].content
     _assert_valid_history(out["messages"])
 
 
@@ -272,7 +290,7 @@ def test_parallel_tool_calls(store, saver, mongo_client, database_name) -> None:
     assert out["active_agent"] == "qa" and out["messages"][-1].content == "done"
     _assert_valid_history(out["messages"])
     records = list_handoffs(store, "par")
-    assert len(records) == 1 and records[0]["reason"] == HANDOFF_ARGS["reason"]
+    assert len(records) == 1 and records[0]["reason"] == HANDOFF_ARGS["handoff_reason"]
     notes = [m for m in out["messages"] if isinstance(m, ToolMessage) and m.status == "error"]
     assert len(notes) == 2
     # The memory tool did run even though its result was not kept.
@@ -324,10 +342,10 @@ def test_swarm_wires_destinations_from_tool_metadata() -> None:
     tool = create_handoff_tool("Billing Team", description="Billing.")
     assert tool.name == "transfer_to_billing_team"
     assert tool.metadata == {"__handoff_destination": "Billing Team"}
-    assert {"reason", "critical_facts", "instructions", "pending_tasks", "summary"} <= set(
-        tool.args
-    )
-    assert "state" not in tool.args and "config" not in tool.args
+    assert set(tool.args) == {"handoff_reason", "critical_info", "continuation_instructions",
+                              "pending_tasks", "summary"}  # fmt: skip
+    assert "state" not in tool.tool_call_schema.model_json_schema()["properties"]
+    assert tool.args_schema is HandoffArguments  # one schema for the sync and async functions
     with pytest.raises(ConfigurationError):
         create_handoff_tool(" ")
 
@@ -354,3 +372,45 @@ def test_same_records_as_with_langgraph_reference_store(store, saver) -> None:
             ctx.pop(key)
         results.append((_comparable(record), ctx))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("args", [LEGACY_ARGS, {**LEGACY_ARGS, "critical_facts": None}])
+def test_earlier_argument_names_still_work(store, saver, args) -> None:
+    app, _, qa_model = _swarm(store, saver, [tool_turn(("transfer_to_qa", args))], ["ok"])
+    app.invoke({"messages": [HumanMessage("hi")]}, {"configurable": {"thread_id": "legacy"}})
+    (record,) = list_handoffs(store, "legacy")
+    assert record["reason"] == LEGACY_ARGS["reason"]
+    assert record["continuation_instructions"] == LEGACY_ARGS["instructions"]
+    if args["critical_facts"]:
+        assert record["critical_facts"] == {
+            "fact_1": "The user is Caroline.", "fact_2": "Support group visit: 7 May 2023."
+        }  # fmt: skip
+        assert "- The user is Caroline." in qa_model.seen[0][0].content
+    assert LEGACY_ARGS["instructions"] in qa_model.seen[0][0].content
+
+
+async def test_a_model_prompted_in_the_systems_terms_fills_every_field(astore, async_saver) -> None:
+    """The async implementation, the same schema: nothing the model gave is lost."""
+    app, _, qa_model = _swarm(
+        astore, async_saver, [tool_turn(("transfer_to_qa", HANDOFF_ARGS))], ["done"]
+    )
+    config = {"configurable": {"thread_id": "terms"}}
+    await app.ainvoke({"messages": [HumanMessage("When was the group?")]}, config)
+    (record,) = await alist_handoffs(astore, "terms")
+    assert record["continuation_instructions"] == HANDOFF_ARGS["continuation_instructions"]
+    assert record["critical_facts"] == HANDOFF_ARGS["critical_info"]
+    assert record["context"]["pending_tasks"] == HANDOFF_ARGS["pending_tasks"]
+
+
+def test_records_of_earlier_versions_are_read_in_the_current_shape(store) -> None:
+    old = {"key": "20260101T000000000000Z-aaaaaaaa", "id": "a" * 32, "tenant_id": "default",
+           "session_id": "old", "thread_id": "old", "user_id": None, "checkpoint_ns": "",
+           "from_agent": "a", "to_agent": "b", "reason": "r", "critical_facts": ["x"],
+           "instructions": "go", "time": "2026-01-01T00:00:00+00:00", "via": "tool",
+           "tool_call_id": None,
+           "context": {"summary": "", "recent_messages": [], "recent_tokens": 0,
+                       "pending_tasks": [], "message_count": 0}}  # fmt: skip
+    store.put(("business", "default", "handoffs", "old"), old["key"], old)
+    (record,) = list_handoffs(store, "old")
+    assert record["continuation_instructions"] == "go" and "instructions" not in record
+    assert record["critical_facts"] == {"fact_1": "x"}

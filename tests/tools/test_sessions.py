@@ -16,7 +16,11 @@ from langchain_core.messages import HumanMessage
 from langgraph_swarm import create_swarm
 from scripted_model import ScriptedChatModel
 
-from langgraph_genesis_memory.errors import SessionExistsError, SessionNotFoundError
+from langgraph_genesis_memory.errors import (
+    SessionEndedError,
+    SessionExistsError,
+    SessionNotFoundError,
+)
 from langgraph_genesis_memory.sessions import SessionManager, short_term_namespace
 from langgraph_genesis_memory.store._documents import item_id
 from langgraph_genesis_memory.tokens import count_message_tokens
@@ -37,6 +41,7 @@ def test_session_lifecycle(store, saver) -> None:
         critical_facts=["Prefers short answers."],
         metadata={"channel": "chat"},
     )
+    assert ctx.critical_facts == {"fact_1": "Prefers short answers."}
     assert ctx.status == "active" and ctx.tenant_id == "acme" and ctx.user_id == "caroline"
     assert ctx.config == {
         "configurable": {"thread_id": "s-1", "tenant_id": "acme", "user_id": "caroline"}
@@ -51,11 +56,18 @@ def test_session_lifecycle(store, saver) -> None:
     ctx = sessions.add_tasks("s-1", ["Write a summary", "Say goodbye"], owner="qa")
     assert [t["description"] for t in ctx.pending_tasks] == ["Write a summary", "Say goodbye"]
     ctx = sessions.add_facts("s-1", ["Prefers short answers.", "Lives in Boston."])
-    assert ctx.critical_facts == ["Prefers short answers.", "Lives in Boston."]
+    assert ctx.critical_facts == {"fact_1": "Prefers short answers.", "fact_2": "Lives in Boston."}
+    ctx = sessions.add_facts("s-1", {"city": "Boston", "fact_1": "Prefers bullet points."})
+    assert ctx.critical_facts == {
+        "fact_1": "Prefers bullet points.", "fact_2": "Lives in Boston.", "city": "Boston"
+    }  # fmt: skip
 
     ended = sessions.end("s-1")
     assert ended.status == "ended" and ended.ended_at is not None
-    resumed = sessions.resume("s-1")
+    assert ended.end_reason == "completed"
+    with pytest.raises(SessionEndedError, match="reopen=True"):
+        sessions.resume("s-1")
+    resumed = sessions.resume("s-1", reopen=True)
     assert resumed.status == "active" and resumed.ended_at is None
     assert resumed.metadata == {"channel": "chat"}
     assert resumed.to_dict()["completion_rate"] == pytest.approx(1 / 3)
@@ -74,9 +86,9 @@ async def test_session_lifecycle_async(astore, async_saver) -> None:
     assert ctx.completion_rate == 1.0
     ctx = await sessions.aadd_tasks(ctx.session_id, ["t2"])
     ctx = await sessions.aadd_facts(ctx.session_id, ["f"])
-    assert (await sessions.aend(ctx.session_id)).status == "ended"
-    assert (await sessions.aresume(ctx.session_id)).status == "active"
-    assert (await sessions.acontext(ctx.session_id)).critical_facts == ["f"]
+    assert (await sessions.aend(ctx.session_id, "done")).end_reason == "done"
+    assert (await sessions.aresume(ctx.session_id, reopen=True)).status == "active"
+    assert (await sessions.acontext(ctx.session_id)).critical_facts == {"fact_1": "f"}
     assert await sessions.ahandoffs(ctx.session_id) == []
 
 
@@ -113,7 +125,8 @@ def _app(store, saver, qa_turns):
 def _handoff_turn():
     from scripted_model import tool_turn
 
-    return tool_turn(("transfer_to_qa", {"reason": "date question", "critical_facts": ["7 May"]}))
+    return tool_turn(("transfer_to_qa", {"handoff_reason": "date question",
+                                         "critical_info": {"date": "7 May"}}))  # fmt: skip
 
 
 def test_history_within_token_budget(store, saver) -> None:
