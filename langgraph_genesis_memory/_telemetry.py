@@ -167,13 +167,17 @@ def _batch_results(ops: Sequence[Any], results: Sequence[Any]) -> tuple[int, int
 class _Span:
     """A span with a request tally, timing, and the duration metric (sync and async use)."""
 
-    def __init__(self, component: str, operation: str, attributes: dict[str, Any]) -> None:
+    def __init__(
+        self, component: str, operation: str, attributes: dict[str, Any], *, tally: bool = True
+    ) -> None:
         assert _active is not None
         self.inst = _active
         self.component = component
         self.operation = operation
         self.attributes = attributes
         self.tally = _Tally()
+        # Generators (list) are closed wherever their consumer drops them: no context variable.
+        self.counts_requests = tally
 
     def __enter__(self) -> _Span:
         from opentelemetry import trace
@@ -184,13 +188,14 @@ class _Span:
             attributes=self.attributes,
         )
         self.span = self._cm.__enter__()
-        self._token = _tally.set(self.tally)
+        self._token = _tally.set(self.tally) if self.counts_requests else None
         self._started = time.perf_counter()
         return self
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         elapsed = time.perf_counter() - self._started
-        _tally.reset(self._token)
+        if self._token is not None:
+            _tally.reset(self._token)
         self.span.set_attribute("genesis_memory.mongodb.round_trips", self.tally.round_trips)
         for stage, ms in self.tally.stages_ms.items():
             self.span.set_attribute(f"genesis_memory.stage.{stage}_ms", round(ms, 3))
@@ -334,7 +339,9 @@ def _list_wrapper(name: str, original: Any) -> Any:
 
         @functools.wraps(original)
         async def alist(self: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            with _Span("checkpoint", "list", _saver_attributes(self, args, kwargs)) as span:
+            with _Span(
+                "checkpoint", "list", _saver_attributes(self, args, kwargs), tally=False
+            ) as span:
                 count = 0
                 async for item in original(self, *args, **kwargs):
                     count += 1
@@ -345,7 +352,9 @@ def _list_wrapper(name: str, original: Any) -> Any:
 
     @functools.wraps(original)
     def listing(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        with _Span("checkpoint", "list", _saver_attributes(self, args, kwargs)) as span:
+        with _Span(
+            "checkpoint", "list", _saver_attributes(self, args, kwargs), tally=False
+        ) as span:
             count = 0
             for item in original(self, *args, **kwargs):
                 count += 1
