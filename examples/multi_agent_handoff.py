@@ -2,8 +2,17 @@
 
 A triage agent and two specialists (``timeline`` for "when" questions, ``memory_qa`` for the
 rest) share one ``GenesisStore`` (the conversation's turns as memories, sessions, handoff
-records) and one ``GenesisSaver`` (the conversation state). The triage agent hands off with a
-context snapshot; the specialist searches memory and answers; the handoff is recorded.
+records) and one ``GenesisSaver`` (the conversation state). Each run goes through the
+``SessionManager``:
+
+* ``start_session`` (run 1) or ``resume`` (later runs, in a new process);
+* ``add_message``: the user's question enters the session (as a web app would store it); it is
+  delivered to the session's thread, so the swarm, invoked on that thread, sees it;
+* the triage agent hands off with the handoff tool (``handoff_reason``, ``critical_info``,
+  ``continuation_instructions``, ``pending_tasks``); the specialist searches memory and answers;
+* ``get_handoff_context`` and ``get_full_context`` report what happened;
+* ``--end`` ends the session with ``end_session(reason="completed")`` (archived; a later run
+  reopens it with ``resume(reopen=True)``).
 
 Run it twice::
 
@@ -42,6 +51,7 @@ from scripted_model import ScriptedChatModel, tool_turn
 
 from langgraph_genesis_memory import GenesisStore
 from langgraph_genesis_memory.checkpoint import GenesisSaver
+from langgraph_genesis_memory.errors import SessionEndedError, SessionNotFoundError
 from langgraph_genesis_memory.sessions import SessionManager
 from langgraph_genesis_memory.tools import (
     HandoffContextMiddleware,
@@ -120,10 +130,11 @@ def triage_policy(messages: list[BaseMessage]) -> AIMessage:
     question = _last_human(messages)
     target = "timeline" if TEMPORAL.search(question) else "memory_qa"
     return tool_turn((f"transfer_to_{target}", {
-        "reason": f"{'Temporal' if target == 'timeline' else 'Factual'} question about the "
-                  "conversation; the specialist can search its memory.",
-        "critical_facts": [f"The user asked: {question}"],
-        "instructions": "Search memory for the evidence, answer briefly and cite the dia_id.",
+        "handoff_reason": f"{'Temporal' if target == 'timeline' else 'Factual'} question about "
+                          "the conversation; the specialist can search its memory.",
+        "critical_info": {"question": question},
+        "continuation_instructions": "Search memory for the evidence, answer briefly and cite "
+                                     "the dia_id.",
         "pending_tasks": [f"Answer: {question}"],
     }))  # fmt: skip
 
@@ -145,9 +156,11 @@ def specialist_policy(name: str, other: str) -> Any:
         wants_timeline = bool(TEMPORAL.search(question))
         if wants_timeline != (name == "timeline"):
             return tool_turn((f"transfer_to_{other}", {
-                "reason": f"{name} handles {'temporal' if name == 'timeline' else 'factual'} "
-                          "questions; this one belongs to the other specialist.",
-                "critical_facts": [f"The user asked: {question}"],
+                "handoff_reason": f"{name} handles "
+                                  f"{'temporal' if name == 'timeline' else 'factual'} "
+                                  "questions; this one belongs to the other specialist.",
+                "critical_info": {"question": question},
+                "continuation_instructions": "Search memory, answer briefly, cite the dia_id.",
                 "pending_tasks": [f"Answer: {question}"],
             }))  # fmt: skip
         return tool_turn(("search_memory", {"query": _keywords(question), "limit": 3}))
@@ -168,8 +181,9 @@ def build_app(store: Any, saver: Any, model: Any | None, speakers: str) -> Any:
         [create_handoff_tool("timeline"), create_handoff_tool("memory_qa")],
         system_prompt=(
             f"You triage questions about a long conversation between {speakers}. Hand temporal "
-            "questions (when, dates) to timeline and all others to memory_qa, with the reason, "
-            "the critical facts, how to continue and the pending tasks. Never answer yourself."
+            "questions (when, dates) to timeline and all others to memory_qa, with the "
+            "handoff_reason, the critical_info (name -> value), the continuation_instructions "
+            "and the pending_tasks. Never answer yourself."
         ),
         name="triage",
     )
@@ -229,21 +243,30 @@ def run(args: argparse.Namespace) -> int:
         saver.setup()
         store.batch(memory_ops(sample, TENANT))
         sessions = SessionManager(store, saver, tenant_id=TENANT, history_tokens=800)
+        sessions.setup()
         session_id = args.session or f"{sample['sample_id']}-demo"
         app = build_app(store, saver, model, speakers)
         try:
             ctx = sessions.resume(session_id)
+        except SessionEndedError as ended:
+            print(f"== Session {session_id!r} had ended ({ended.reason}); reopening it ==")
+            ctx = sessions.resume(session_id, reopen=True)
+        except SessionNotFoundError:
+            ctx = None
+        if ctx is not None:
             turn = ctx.message_counts.get("human", 0) + 1
             print(f"== Run {turn}: resumed session {session_id!r} in a new process ==")
             print(f"   current agent: {ctx.current_agent}, handoffs so far: {ctx.handoff_count}, "
                   f"messages: {ctx.message_counts.get('total', 0)}, "
                   f"tasks done: {ctx.completion_rate:.0%}")  # fmt: skip
             question = questions[ctx.message_counts.get("human", 0) % len(questions)]
-        except LookupError:
-            ctx = sessions.start(
-                session_id=session_id, user_id="demo-user", agents=["triage"],
-                critical_facts=[f"The conversation is between {speakers}."],
-                metadata={"dataset": "LoCoMo (CC BY-NC 4.0)", "conversation": sample["sample_id"]},
+        else:
+            ctx = sessions.start_session(
+                session_id, user_id="demo-user",
+                initial_context={"source": "examples/multi_agent_handoff.py",
+                                 "dataset": "LoCoMo (CC BY-NC 4.0)"},
+                agents=["triage"],
+                critical_facts={"speakers": speakers, "conversation": sample["sample_id"]},
             )  # fmt: skip
             print(f"== Run 1: started session {session_id!r} on LoCoMo {sample['sample_id']} "
                   f"({len(memory_ops(sample, TENANT))} turns stored as memories) ==")  # fmt: skip
@@ -252,7 +275,9 @@ def run(args: argparse.Namespace) -> int:
             session_id, user_id="demo-user", conversation_id=sample["sample_id"]
         )
         before = len(app.get_state(config).values.get("messages", []))
-        out = app.invoke({"messages": [HumanMessage(question["question"])]}, config)
+        # The question enters the session (as a web app would store it) and reaches the thread.
+        sessions.add_message(session_id, "user", question["question"], {"source": "example"})
+        out = app.invoke({"messages": []}, config)  # the swarm runs on the session's thread
         show_turn(out["messages"], before)
         print(f"  gold answer: {question.get('answer')!r}; evidence: {question['evidence']}")
         cited = re.findall(r"D\d+:\d+", str(out["messages"][-1].content))
@@ -267,14 +292,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"   snapshot: {len(last['context']['recent_messages'])} recent messages, "
               f"{last['context']['recent_tokens']} tokens; summary: "
               f"{last['context']['summary'][:120]}")  # fmt: skip
+        brief = sessions.get_handoff_context(session_id)
+        print(f"   handoff context: {brief.to_dict() if brief else None}")
         sessions.complete_tasks(session_id, [f"Answer: {question['question']}"])
         ctx = sessions.context(session_id)
+        full = sessions.get_full_context(session_id)
         print("== Session context ==")
         print(f"   agents: {ctx.agents}; current: {ctx.current_agent}; previous: "
               f"{ctx.previous_agent}; handoffs: {ctx.handoff_count}")  # fmt: skip
-        print(f"   messages: {ctx.message_counts}; recent window: {ctx.recent_tokens} tokens")
+        print(f"   conversation: {full.conversation.summary}; recent window: "
+              f"{ctx.recent_tokens} tokens")  # fmt: skip
         done = f"{len(ctx.completed_tasks)}/{len(ctx.tasks)} ({ctx.completion_rate:.0%})"
-        print(f"   tasks done: {done}; critical facts: {len(ctx.critical_facts)}")
+        print(f"   tasks done: {done}; critical facts: {sorted(full.memory.critical_facts)}")
+        print(f"   working memory: {full.memory.working_memory}")
+        if args.end:
+            archive = sessions.end_session(session_id, reason="completed")
+            print(f"== Session ended and archived in {archive.namespace} ==")
+            print(f"   {archive.to_dict()['summary']}; tasks: {archive.to_dict()['tasks']}")
     if args.stop_server and not os.environ.get("MONGODB_URI"):
         from langgraph_genesis_memory.local import LocalServer
 
@@ -297,6 +331,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--database", default="genesis_examples")
     parser.add_argument("--stop-server", action="store_true", help="stop the local server at exit")
+    parser.add_argument(
+        "--end", action="store_true", help="end (and archive) the session after this run"
+    )
     return parser.parse_args(argv)
 
 
