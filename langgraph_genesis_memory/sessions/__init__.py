@@ -15,7 +15,7 @@ from langgraph_genesis_memory.sessions._layout import (
     sessions_namespace,
     short_term_namespace,
 )
-from langgraph_genesis_memory.sessions._manager import SessionContext, SessionManager
+from langgraph_genesis_memory.sessions._manager import SessionManager
 from langgraph_genesis_memory.sessions._views import (
     AgentsView,
     ContextSnapshot,
@@ -25,6 +25,7 @@ from langgraph_genesis_memory.sessions._views import (
     HandoffResult,
     MemoryView,
     SessionArchive,
+    SessionContext,
     SessionMessage,
     TasksView,
 )

@@ -1,5 +1,8 @@
 """The typed results of the session manager; each converts to a JSON-ready dict (``to_dict``).
 
+:class:`SessionContext` is the manager's own view of a session (``start``, ``resume``,
+``context``...); the others follow the memory-coordination system the project is built from.
+
 The dict shapes follow the memory-coordination system the project is built from::
 
     handoff_to_agent(...).to_dict()
@@ -18,8 +21,14 @@ The dict shapes follow the memory-coordination system the project is built from:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+
+from langgraph_genesis_memory.sessions._layout import TENANT_KEY, USER_KEY
 
 
 @dataclass(frozen=True)
@@ -265,3 +274,91 @@ class SessionArchive:
     def to_dict(self) -> dict[str, Any]:
         """The stored record."""
         return copy.deepcopy(self.record)
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """Everything known about a session, as one structured object.
+
+    Attributes:
+        session_id: The session id (the LangGraph ``thread_id``).
+        tenant_id, user_id: Who the session belongs to.
+        status: ``"active"`` or ``"ended"``.
+        started_at, updated_at, ended_at: ISO 8601 UTC times.
+        agents: Agents involved so far, in order of appearance.
+        current_agent, previous_agent: Who has control now and who had it before.
+        handoff_count: Handoffs recorded in the session.
+        tasks: Task dicts (``id``, ``description``, ``status``, ``owner``, times).
+        critical_facts: Key -> value facts every agent must keep (facts given as sentences
+            are under ``fact_1``, ``fact_2``...).
+        message_counts: Messages in the conversation by kind (``total``, ``human``, ``ai``,
+            ``tool``, ``system``): the checkpointer's thread (messages added with
+            ``add_message`` included), else the messages added with ``add_message``.
+        recent_messages: The latest messages (``role``, ``name``, ``content``) within the
+            manager's ``history_tokens`` budget.
+        recent_tokens: tiktoken count of ``recent_messages``.
+        last_handoff: The latest handoff record, if any.
+        metadata: Free-form metadata given at start.
+        end_reason: Why it ended (``end_session(reason=...)``).
+        sync_version: The session's revision (+1 on every change).
+    """
+
+    session_id: str
+    tenant_id: str
+    user_id: str | None
+    status: str
+    started_at: str
+    updated_at: str
+    ended_at: str | None
+    agents: list[str]
+    current_agent: str | None
+    previous_agent: str | None
+    handoff_count: int
+    tasks: list[dict[str, Any]]
+    critical_facts: dict[str, Any]
+    message_counts: dict[str, int] = field(default_factory=dict)
+    recent_messages: list[dict[str, Any]] = field(default_factory=list)
+    recent_tokens: int = 0
+    last_handoff: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    end_reason: str | None = None
+    sync_version: int = 0
+
+    @property
+    def pending_tasks(self) -> list[dict[str, Any]]:
+        """Tasks not completed yet."""
+        return [t for t in self.tasks if t.get("status") == "pending"]
+
+    @property
+    def completed_tasks(self) -> list[dict[str, Any]]:
+        """Tasks completed."""
+        return [t for t in self.tasks if t.get("status") == "completed"]
+
+    @property
+    def completion_rate(self) -> float:
+        """Completed tasks / all tasks, from 0.0 to 1.0 (1.0 when there are no tasks)."""
+        return len(self.completed_tasks) / len(self.tasks) if self.tasks else 1.0
+
+    @property
+    def config(self) -> RunnableConfig:
+        """The ``RunnableConfig`` that runs a graph in this session."""
+        configurable: dict[str, Any] = {"thread_id": self.session_id, TENANT_KEY: self.tenant_id}
+        if self.user_id is not None:
+            configurable[USER_KEY] = self.user_id
+        return {"configurable": configurable}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, with ``pending_tasks``, ``completed_tasks`` and
+        ``completion_rate`` added."""
+        out = asdict(self)
+        out["pending_tasks"] = self.pending_tasks
+        out["completed_tasks"] = self.completed_tasks
+        out["completion_rate"] = self.completion_rate
+        return out
+
+
+def count_kinds(messages: Sequence[BaseMessage]) -> dict[str, int]:
+    """Messages by kind: ``total``, ``human``, ``ai``, ``tool``, ``system``."""
+    kinds = {"human": HumanMessage, "ai": AIMessage, "tool": ToolMessage, "system": SystemMessage}
+    counts = {name: sum(isinstance(m, kind) for m in messages) for name, kind in kinds.items()}
+    return {"total": len(messages), **counts}
