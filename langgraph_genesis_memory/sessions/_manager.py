@@ -44,7 +44,7 @@ from langgraph_genesis_memory.sessions._plans import (
     policy_put,
     run_plan,
 )
-from langgraph_genesis_memory.sessions._records import now_iso, to_langchain
+from langgraph_genesis_memory.sessions._records import now_iso, short_term_ttl, to_langchain
 from langgraph_genesis_memory.sessions._thread import CheckpointRead, thread_config, view
 from langgraph_genesis_memory.sessions._views import (
     FullContext,
@@ -206,7 +206,7 @@ class SessionManager:
             list_handoffs_op(tenant, session_id),
         ]
         if save_history and messages and session.get("status") != "ended":
-            ttl = session.get("ttl_minutes", self.settings.session_ttl)
+            ttl = short_term_ttl(session, self.settings.session_ttl)
             ops.append(policy_put(namespace, "history", history, ttl))
         _, handoff_items, *_ = yield ops
         handoffs = handoff_order(handoff_items)

@@ -53,6 +53,7 @@ from langgraph_genesis_memory.sessions._records import (
     new_session,
     now_iso,
     pending_descriptions,
+    short_term_ttl,
     to_langchain,
 )
 from langgraph_genesis_memory.sessions._thread import (
@@ -243,7 +244,7 @@ def plan_start_session(
         tenant, sid, user_id=user, agents=check_strings(agents, "agents"),
         tasks=check_strings(tasks, "tasks"), critical_facts=facts,
         metadata=check_mapping(metadata, "metadata"), initial_context=context,
-        ttl_minutes=settings.session_ttl,
+        short_term_ttl={"minutes": settings.session_ttl},
     )  # fmt: skip
     marker = {"session": {"started_at": value["started_at"], "user_id": user}}
     items = {**marker, **({"context": context} if context else {})}
@@ -588,7 +589,7 @@ def plan_resume(
     )
     yield from plan_commit(tenant, sid, updated)
     if updated.result:  # reopened: short-term memory lives again with the session's TTL
-        ttl = updated.session.get("ttl_minutes", settings.session_ttl)
+        ttl = short_term_ttl(updated.session, settings.session_ttl)
         yield from plan_retime(tenant, sid, ttl)
     if settings.checkpointer:  # deliver what a crashed writer may have left queued
         yield from plan_deliver(sid, updated.session.get("thread"), updated.latest)
@@ -614,11 +615,11 @@ def plan_touch(
         if stored is None:
             raise not_found(tenant, sid)
         yield [touch_op(tenant, sid)]
-        current = stored.value.get("ttl_minutes", settings.session_ttl)
+        current = short_term_ttl(stored.value, settings.session_ttl)
         return None if current is None else float(current)
 
     def mutate(session: dict[str, Any], latest: ThreadView | None) -> None:
-        session["ttl_minutes"] = ttl
+        session["short_term_ttl"] = {"minutes": ttl}
 
     updated = yield from plan_update(tenant, sid, mutate, allow_ended=True)
     yield from plan_commit(tenant, sid, updated, touch=False)

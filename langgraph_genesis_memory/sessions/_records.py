@@ -14,7 +14,8 @@ a compare-and-set on its ``sync_version``. Its fields:
 * ``conversation``: ``message_count``, ``counts`` by role and ``history`` (the latest
   messages, at most ``max_history`` and within the manager's token budget);
 * ``thread``: the messages queued for the checkpointer's thread (:mod:`._thread`);
-* ``initial_context``, ``metadata``, ``ttl_minutes`` (the sliding TTL of short-term memory);
+* ``initial_context``, ``metadata``, ``short_term_ttl`` (``{"minutes": m}``: the sliding TTL
+  of the session's short-term memory, ``m`` ``None`` for never; ``None``: the manager's);
 * ``sync_version``: the revision, +1 on every write (compare-and-set).
 """
 
@@ -278,7 +279,7 @@ def new_session(
     critical_facts: object = None,
     metadata: Mapping[str, Any] | None = None,
     initial_context: Mapping[str, Any] | None = None,
-    ttl_minutes: float | None = None,
+    short_term_ttl: Mapping[str, float | None] | None = None,
 ) -> dict[str, Any]:
     """The stored value of a new, active session (``sync_version`` 0: not written yet)."""
     now = now_iso()
@@ -303,12 +304,18 @@ def new_session(
         "thread": None,
         "initial_context": dict(initial_context or {}),
         "metadata": dict(metadata or {}),
-        "ttl_minutes": ttl_minutes,
+        "short_term_ttl": None if short_term_ttl is None else dict(short_term_ttl),
         "sync_version": 0,
     }
     add_tasks(session, tasks)
     add_facts(session, critical_facts)
     return session
+
+
+def short_term_ttl(session: Mapping[str, Any], default: float | None) -> float | None:
+    """The sliding TTL (minutes) of a session's short-term memory: its own, else ``default``."""
+    own = session.get("short_term_ttl")
+    return own["minutes"] if isinstance(own, Mapping) else default
 
 
 def upgrade(session: Mapping[str, Any]) -> dict[str, Any]:
@@ -320,7 +327,7 @@ def upgrade(session: Mapping[str, Any]) -> dict[str, Any]:
     value.setdefault("thread", None)
     value.setdefault("initial_context", {})
     value.setdefault("metadata", {})
-    value.setdefault("ttl_minutes", None)
+    value.setdefault("short_term_ttl", None)
     value.setdefault("agents", [])
     value.setdefault("tasks", [])
     value["conversation"] = {**empty_conversation(), **dict(value.get("conversation") or {})}

@@ -321,3 +321,30 @@ def test_session_ids_are_unique_across_tenants(store, saver) -> None:
     with pytest.raises(SessionNotFoundError):
         SessionManager(store, saver, tenant_id="t2").get_full_context("u")
     assert SessionManager(store, saver, tenant_id="t1").exists("u")
+
+
+def test_a_session_created_by_the_handoff_tool_gets_the_managers_ttl(
+    store, saver, mongo_client, database_name
+) -> None:
+    import time
+
+    from langchain_core.messages import AIMessage as AI
+
+    from langgraph_genesis_memory.tools import create_handoff_node
+
+    node = create_handoff_node("qa", reason="rules", critical_facts={"k": "v"}, from_agent="r")
+    builder = StateGraph(MessagesState)
+    builder.add_node("route", node)
+    builder.add_node("qa", lambda state: {"messages": [AI("answer")]})
+    builder.add_edge(START, "route")
+    builder.add_edge("route", "qa")
+    graph = builder.compile(store=store, checkpointer=saver)
+    graph.invoke({"messages": [HumanMessage("hi")]}, {"configurable": {"thread_id": "tool-made"}})
+    manager = SessionManager(store, saver, session_ttl=60)
+    ctx = manager.context("tool-made")  # saves the recent history to short-term memory
+    assert ctx.critical_facts == {"k": "v"} and ctx.current_agent == "qa"
+    namespace = short_term_namespace("default", "tool-made")
+    minutes = (
+        _expires(mongo_client, database_name, namespace, "history") / 1000 - time.time()
+    ) / 60
+    assert minutes == pytest.approx(60, abs=1)
