@@ -26,13 +26,14 @@ writes are the longest list. The thread state in the session value::
 * A thread without a checkpoint gets a base checkpoint (empty, step -1) whose id is chosen
   inside the compare-and-set; any writer that finds it missing writes it (idempotent).
 * When a graph ran meanwhile (the latest checkpoint is not ``C``), its run applied ``C``'s
-  writes; the queue restarts on the new latest checkpoint, carrying over any queued message
-  the new checkpoint lacks (by message id).
+  writes; the queue restarts on the new latest checkpoint. (Messages of a planned checkpoint
+  that was never written are carried over, unless the new checkpoint has them.)
 * After :data:`COMPACT_AFTER` queued entries, the next writer plans a new checkpoint holding
   them (``create``), so the session value stays small.
 
 A run and ``add_message`` on the same thread at the same moment race as LangGraph's own
-``update_state`` does; the session value still holds every message.
+``update_state`` does (a message queued while a run starts may miss that run); the session
+value still holds every message.
 """
 
 from __future__ import annotations
@@ -156,9 +157,8 @@ def enqueue(
             state["create"] = None  # the planned checkpoint exists: it is the latest
     if latest is None:
         planned = state is not None and state.get("create") and state["create"]["parent"] is None
-        if state is None or not planned:
-            carried = [] if state is None else _carry(state["queue"], set())
-            return {"checkpoint_id": new_id(-1), "offset": 0, "queue": carried + new,
+        if state is None or not planned:  # (a deleted thread starts afresh)
+            return {"checkpoint_id": new_id(-1), "offset": 0, "queue": new,
                     "create": {"parent": None, "step": -1, "entries": []}}  # fmt: skip
         state["queue"] += new
         return state
@@ -173,11 +173,16 @@ def enqueue(
                                "entries": state["queue"]}}  # fmt: skip
         state["queue"] += new
         return state
-    # A run (or someone else) moved the thread on: restart the queue on the latest checkpoint.
-    present = {m.id for m in latest.messages() if m.id}
-    previous = [] if state is None else [*((create or {}).get("entries") or ()), *state["queue"]]
+    # The thread moved on: restart the queue on the latest checkpoint. A run that started from
+    # the queue's checkpoint applied its writes (and may since have trimmed or summarized those
+    # messages: they are not sent again). Entries of a planned checkpoint that was never
+    # written reached no checkpoint: they are carried over unless the latest one has them.
+    carried: list[dict[str, Any]] = []
+    if state is not None and create:
+        present = {m.id for m in latest.messages() if m.id}
+        carried = _carry([*(create.get("entries") or ()), *state["queue"]], present)
     return {"checkpoint_id": latest.id, "offset": len(latest.null_writes),
-            "queue": _carry(previous, present) + new, "create": None}  # fmt: skip
+            "queue": carried + new, "create": None}  # fmt: skip
 
 
 def entry_write(entry: Mapping[str, Any]) -> tuple[str, Any]:

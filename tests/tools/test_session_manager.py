@@ -348,3 +348,30 @@ def test_a_session_created_by_the_handoff_tool_gets_the_managers_ttl(
         _expires(mongo_client, database_name, namespace, "history") / 1000 - time.time()
     ) / 60
     assert minutes == pytest.approx(60, abs=1)
+
+
+def test_messages_a_run_trimmed_are_not_sent_again(store, saver) -> None:
+    """A graph that trims its history (RemoveMessage) keeps it trimmed after add_message."""
+    from langchain_core.messages import RemoveMessage
+
+    seen: list[list[str]] = []
+
+    def trim(state: MessagesState) -> dict:
+        seen.append([str(m.content) for m in state["messages"]])
+        removed = [RemoveMessage(id=m.id) for m in state["messages"][:-1]]
+        return {"messages": [*removed, AIMessage("summary so far")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("trim", trim)
+    builder.add_edge(START, "trim")
+    builder.add_edge("trim", END)
+    graph = builder.compile(checkpointer=saver)
+    manager = SessionManager(store, saver)
+    manager.start_session(session_id="trim")
+    manager.add_message("trim", "user", "old 1")
+    manager.add_message("trim", "user", "old 2")
+    graph.invoke({"messages": [HumanMessage("go")]}, manager.config("trim"))
+    assert seen[-1] == ["old 1", "old 2", "go"]
+    manager.add_message("trim", "user", "new")
+    graph.invoke({"messages": []}, manager.config("trim"))
+    assert seen[-1] == ["go", "summary so far", "new"]
