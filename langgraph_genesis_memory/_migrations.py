@@ -12,6 +12,7 @@ complete).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,44 @@ class Migration:
     indexes: Sequence[Any] = field(default_factory=tuple)
     backfill: Callable[[Any], Plan[Any]] | None = None
     drop: Sequence[Sequence[tuple[str, Any]]] = field(default_factory=tuple)
+
+
+def plan_optional_indexes(
+    component: str, indexes: Sequence[Any], collection: str | None = None
+) -> Plan[list[str]]:
+    """Create the indexes a component's configuration asks for, once each.
+
+    Which were created is recorded under ``<component>:indexes`` in
+    :data:`MIGRATIONS_COLLECTION` (by their full specification), so calling ``setup()`` again
+    sends nothing: re-creating an identical index is a no-op on MongoDB, but not on every
+    MongoDB-compatible server (the local development server refuses to rebuild a text index
+    over existing documents).
+
+    Returns:
+        A plan whose value is the specifications created now.
+    """
+    key = f"{component}:indexes"
+    found = yield Find({"_id": key}, collection=MIGRATIONS_COLLECTION)
+    done = set(found[0].get("created", [])) if found else set()
+    todo = [(spec, ix) for ix in indexes if (spec := _spec(ix)) not in done]
+    if not todo:
+        return []
+    yield CreateIndexes(tuple(ix for _, ix in todo), collection=collection)
+    specs = [spec for spec, _ in todo]
+    yield Update(
+        {"_id": key}, {"$addToSet": {"created": {"$each": specs}}}, upsert=True,
+        collection=MIGRATIONS_COLLECTION,
+    )  # fmt: skip
+    return specs
+
+
+def _spec(index: Any) -> str:
+    """A stable text of an ``IndexModel``'s specification (keys and options)."""
+    document = dict(index.document)
+    return json.dumps(
+        {k: (list(v.items()) if k == "key" else v) for k, v in sorted(document.items())},
+        sort_keys=True, default=str,
+    )  # fmt: skip
 
 
 def plan_setup(

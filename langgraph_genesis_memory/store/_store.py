@@ -32,8 +32,8 @@ from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
 
 from langgraph_genesis_memory._config import data_dir_from_env, database_from_env
 from langgraph_genesis_memory._connection import open_async, open_sync
-from langgraph_genesis_memory._migrations import Migration, plan_setup
-from langgraph_genesis_memory._mongo import CreateIndexes, PlanRunner
+from langgraph_genesis_memory._migrations import Migration, plan_optional_indexes, plan_setup
+from langgraph_genesis_memory._mongo import PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Services
 from langgraph_genesis_memory.errors import ConfigurationError, InvalidArgumentError
@@ -710,9 +710,9 @@ class GenesisStore(PlanRunner, BaseStore):
         if self._schema.search.lexical == "text_index":
             optional.append(TEXT_INDEX)
         optional.extend(self.filter_indexes)
-        version = yield from plan_setup(f"store:{self.collection_name}", STORE_MIGRATIONS)
-        if optional:
-            yield CreateIndexes(tuple(optional))
+        component = f"store:{self.collection_name}"
+        version = yield from plan_setup(component, STORE_MIGRATIONS)
+        yield from plan_optional_indexes(component, optional)
         return version
 
     def setup(self) -> int:

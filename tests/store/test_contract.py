@@ -327,3 +327,13 @@ def test_setup_upgrades_a_version_1_store(mongo_client, database_name) -> None:
     keys = {tuple(ix["key"].keys()) for ix in db["store"].list_indexes()}
     assert ("ns_key", "expires_at_ms") in keys and ("ns_key",) not in keys
     assert store.list_namespaces() == [("a", "b")]
+
+
+def test_setup_twice_with_data_and_a_text_index(mongo_client, database_name) -> None:
+    # setup() creates the indexes its configuration asks for once (recorded), so a second call
+    # never rebuilds them (the local server cannot rebuild a text index over existing data).
+    store = GenesisStore(client=mongo_client, database=database_name, lexical="text_index")
+    assert store.setup() == 2
+    store.put(("a",), "k", {"text": "hello world"})
+    assert store.setup() == 2
+    assert [i.key for i in store.search(("a",), query="hello")] == ["k"]
