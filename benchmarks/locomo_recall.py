@@ -41,6 +41,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -525,14 +526,60 @@ def run(
     print("\n".join(details))
 
 
-def store_value(turn: Turn, context: str) -> dict:
-    """The item the product stores per turn: the line and its context window are indexed."""
-    return {**turn.value, "line": turn_text(turn.value), "context": context}
+def session_time(date: str) -> str:
+    """A LoCoMo session date ("1:56 pm on 8 May, 2023") as ISO 8601 (the data gives no zone:
+    read as UTC)."""
+    moment = datetime.strptime(date, "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
-def store_run(convs: list[Conversation], embeddings: CachedEmbeddings) -> None:
-    """Measure the product: ``GenesisStore`` (local MongoDB-compatible server + Chroma) with its
-    default hybrid search, and its vector-only and words-only modes, through ``store.search``."""
+def store_value(turn: Turn, context: str, previous: Turn | None = None) -> dict:
+    """The item the product stores per turn: the line and its context window are indexed; the
+    session date is its event time (``valid_from``), and it links to the turn before it in the
+    same session (turn order, the only relation the data gives)."""
+    value = {**turn.value, "line": turn_text(turn.value), "context": context}
+    if turn.date:
+        value["valid_from"] = session_time(turn.date)
+    if previous is not None and previous.session == turn.session:
+        value["relationships"] = [{"key": previous.dia_id, "type": "follows"}]
+    return value
+
+
+# (label, GenesisStore keyword arguments, search keyword arguments); "store" names the store
+# the items are written to ("auto": with automatic links).
+STORE_MODES: dict[str, tuple[str, dict, dict]] = {
+    "vector": ("main", {"search_mode": "vector"}, {}),
+    "lexical": ("main", {"search_mode": "lexical"}, {}),
+    "graph": ("main", {"search_mode": "graph"}, {}),
+    "hybrid": ("main", {"search_mode": "hybrid", "graph_weight": 0.0}, {}),
+    "hybrid+graph": ("main", {"search_mode": "hybrid", "graph_weight": 1.0}, {}),
+    "hybrid+graph, auto links": (
+        "auto",
+        {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {"by": "names"}},
+        {},
+    ),
+    "hybrid+graph, auto links only": (
+        "auto-only",
+        {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {"by": "names"}},
+        {},
+    ),
+}
+DEFAULT_MODES = ("vector", "lexical", "graph", "hybrid", "hybrid+graph")
+
+
+def store_run(
+    convs: list[Conversation],
+    embeddings: CachedEmbeddings,
+    modes: Sequence[str] = DEFAULT_MODES,
+    default: str = "hybrid",
+) -> None:
+    """Measure the product: ``GenesisStore`` (local MongoDB-compatible server + Chroma) through
+    ``store.search``, in each of ``modes`` (see :data:`STORE_MODES`).
+
+    Items carry the session date as event time and a ``follows`` link to the previous turn of
+    their session; the "auto" stores add automatic links (rare names shared with earlier turns)
+    at write time, "auto-only" without the turn-order links.
+    """
     import tempfile
     import uuid
 
@@ -547,64 +594,79 @@ def store_run(convs: list[Conversation], embeddings: CachedEmbeddings) -> None:
     server = LocalServer(tmp.name)
     client = MongoClient(server.start(), **client_options(10_000))
     index = {"dims": 384, "embed": embeddings, "fields": ["line", "context"]}
-    vectors = ChromaIndex.from_config(in_memory=True, collection=f"recall-{uuid.uuid4().hex[:8]}")
-    # The word index as local mode opens it (a SQLite FTS5 file in the data folder); "scan"
-    # (BM25 in memory over the namespace, read per query) is the engine it replaces.
-    words = SqliteWordIndex(Path(tmp.name) / "words.sqlite3")
+    # One vector index and one word index per written collection (items have the same ids in
+    # each): the word index as local mode opens it (a SQLite FTS5 file in the data folder).
+    written = sorted({STORE_MODES[m][0] for m in modes})
+    vectors = {
+        w: ChromaIndex.from_config(in_memory=True, collection=f"recall-{uuid.uuid4().hex[:8]}")
+        for w in written
+    }
+    words = {w: SqliteWordIndex(Path(tmp.name) / f"words-{w}.sqlite3") for w in written}
     try:
-        stores = {
-            (mode, engine): GenesisStore(
-                client=client, database="recall", index=index, vector_index=vectors,
-                search_mode=mode, lexical=engine,
-                word_index=words if engine == "index" else None,
+        stores = {}
+        for mode in modes:
+            where, options, _ = STORE_MODES[mode]
+            stores[mode] = GenesisStore(
+                client=client, database="recall", collection=f"store_{where}".replace("-", "_"),
+                index=index, vector_index=vectors[where], lexical="index",
+                word_index=words[where], **options,
+            )  # fmt: skip
+        for where in written:
+            writer = next(stores[m] for m in modes if STORE_MODES[m][0] == where)
+            writer.setup()
+            t0 = time.perf_counter()
+            for conv in convs:
+                contexts = FIELDS["window2"](conv.turns)
+                previous = [None, *conv.turns[:-1]]
+                if where == "auto-only":
+                    previous = [None] * len(conv.turns)
+                writer.batch(
+                    [
+                        PutOp(conv.namespace, t.dia_id, store_value(t, ctx, prev))
+                        for t, ctx, prev in zip(conv.turns, contexts, previous, strict=True)
+                    ]
+                )
+            seconds = time.perf_counter() - t0
+            embeddings.save()
+            n_turns = sum(len(c.turns) for c in convs)
+            coll = client["recall"][writer.collection_name]
+            links = sum(len(d.get("link_to") or ()) for d in coll.find({}, {"link_to": 1}))
+            print(
+                f"\nGenesisStore (the product, items '{where}'): indexed {n_turns} turns as items "
+                f"with fields ['line', 'context'] in {seconds:.1f} s (MongoDB + embedding + "
+                f"Chroma), {vectors[where].count()} vectors, {links} links"
             )
-            for mode, engine in (("hybrid", "index"), ("vector", "index"), ("lexical", "index"),
-                                 ("hybrid", "scan"), ("lexical", "scan"))
-        }  # fmt: skip
-        store = stores[("hybrid", "index")]
-        store.setup()
-        t0 = time.perf_counter()
-        for conv in convs:
-            contexts = FIELDS["window2"](conv.turns)
-            store.batch(
-                [
-                    PutOp(conv.namespace, t.dia_id, store_value(t, ctx))
-                    for t, ctx in zip(conv.turns, contexts, strict=True)
-                ]
-            )
-        seconds = time.perf_counter() - t0
-        embeddings.save()
-        n_turns = sum(len(c.turns) for c in convs)
-        print(
-            f"\nGenesisStore (the product): indexed {n_turns} turns as items with fields "
-            f"['line', 'context'] in {seconds:.1f} s (MongoDB + embedding + Chroma), "
-            f"{vectors.count()} vectors"
-        )
         rows = [
-            "| search_mode | R@1 | R@5 | R@10 | R@25 | hit@10 | p50 ms | p95 ms |",
+            "| mode | R@1 | R@5 | R@10 | R@25 | hit@10 | p50 ms | p95 ms |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         details = []
-        for mode, engine in stores:
-            chosen = stores[(mode, engine)]
+        medians = {}
+        for mode in modes:
+            chosen, search = stores[mode], STORE_MODES[mode][2]
 
-            def retrieve(ns: tuple[str, ...], question: str, k: int, s=chosen) -> list[str]:
-                return [item.key for item in s.search(ns, query=question, limit=k)]
+            def retrieve(ns: tuple[str, ...], question: str, k: int, s=chosen, o=search):
+                return [item.key for item in s.search(ns, query=question, limit=k, **o)]
 
             scores, lat = evaluate(retrieve, convs)
             lat.sort()
             p50, p95 = statistics.median(lat), lat[int(0.95 * (len(lat) - 1))]
+            medians[mode] = p50
             r = " | ".join(f"{scores.mean(scores.recall, k):.1f}" for k in KS)
-            label = f"{mode}, words by {engine}" if mode != "vector" else mode
-            if (mode, engine) == ("hybrid", "index"):
-                label += " (default)"
+            label = f"{mode} (default)" if mode == default else mode
             rows.append(
                 f"| {label} | {r} | {scores.mean(scores.hit, 10):.1f} | {p50:.1f} | {p95:.1f} |"
             )
+            print(rows[-1], flush=True)
             details.append(per_category_table(f"\nGenesisStore {label}", scores))
         print("(latency per question includes embedding the question and the MongoDB reads)")
         print("\n".join(rows))
         print("\n".join(details))
+        if "hybrid" in medians:
+            for mode in modes:
+                if mode.startswith("hybrid+graph"):
+                    ratio = medians[mode] / medians["hybrid"]
+                    print(f"p50 latency {mode} / hybrid: {ratio:.2f}x")
     finally:
         client.close()
         server.stop()
@@ -686,14 +748,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--mongo-text", action="store_true", help="also measure MongoDB $text on the local server"
     )
+    parser.add_argument(
+        "--modes",
+        default=",".join(DEFAULT_MODES),
+        help=f"GenesisStore modes to measure, comma-separated, of {sorted(STORE_MODES)} "
+        "('all': every one)",
+    )
+    parser.add_argument(
+        "--conversations", type=int, default=None, help="only the first N conversations"
+    )
     args = parser.parse_args(argv)
-    convs = load(args.data)
+    convs = load(args.data)[: args.conversations]
+    modes = list(STORE_MODES) if args.modes == "all" else args.modes.split(",")
+    unknown = set(modes) - set(STORE_MODES)
+    if unknown:
+        parser.error(f"unknown modes {sorted(unknown)}; choose from {sorted(STORE_MODES)}")
     print(f"LoCoMo dev split: {len(convs)} conversations (CC BY-NC 4.0, Maharana et al. 2024)")
     embeddings = CachedEmbeddings(MiniLMEmbeddings(), args.cache)
     if args.variants != "none":
         variants = VARIANTS if args.variants == "all" else [DEFAULT_VARIANT]
         run(convs, variants, ("vector", "bm25", "hybrid"), embeddings)
-    store_run(convs, embeddings)
+    store_run(convs, embeddings, modes)
     if args.mongo_text:
         mongo_text_check(convs)
     return 0

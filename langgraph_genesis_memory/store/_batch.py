@@ -29,9 +29,19 @@ from langgraph_genesis_memory._mongo import Aggregate, Find, Parallel
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Embed
 from langgraph_genesis_memory.errors import InvalidArgumentError
-from langgraph_genesis_memory.store._documents import decode_path, item_id, to_item, to_search_item
+from langgraph_genesis_memory.store._autolink import AutoLinks, Linker, earlier_mentions
+from langgraph_genesis_memory.store._documents import (
+    decode_path,
+    encode_path,
+    extract_text,
+    item_id,
+    to_item,
+    to_search_item,
+)
 from langgraph_genesis_memory.store._filters import translate_filter
-from langgraph_genesis_memory.store._indexing import IndexSettings
+from langgraph_genesis_memory.store._graph import parse_relationships
+from langgraph_genesis_memory.store._indexing import IndexSettings, index_paths
+from langgraph_genesis_memory.store._options import options_of, validate_options
 from langgraph_genesis_memory.store._queries import (
     ITEM_PROJECTION,
     condition_query,
@@ -42,6 +52,7 @@ from langgraph_genesis_memory.store._queries import (
     scope,
 )
 from langgraph_genesis_memory.store._search import SearchSettings, lexical_text, plan_ranked_search
+from langgraph_genesis_memory.store._time import item_time, to_ms, validity
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._validation import (
     validate_key,
@@ -70,10 +81,13 @@ class StoreSchema:
         search: How ranked (``query=``) searches run; its ``vector_fields`` are the
             ``IndexConfig`` fields (``None`` without a vector index: then a put's ``index=`` is
             ignored, as in LangGraph).
+        auto_links: Automatic links at write time (``None``: off), see
+            :mod:`~langgraph_genesis_memory.store._autolink`.
     """
 
     ttl: TTLPolicy
     search: SearchSettings = field(default_factory=SearchSettings)
+    auto_links: AutoLinks | None = None
 
     @property
     def vector_fields(self) -> list[str] | None:
@@ -119,7 +133,22 @@ def _prepare_put(op: PutOp, schema: StoreSchema) -> PreparedPut:
         # namespace and key).
         overhead = 4096 + len(text.encode()) + 2 * len(item_id(namespace, key).encode())
         value = validate_value(op.value, overhead=overhead)
-    return PreparedPut(op, namespace, value, ttl, text)
+    put = PreparedPut(op, namespace, value, ttl, text)
+    if value is not None:
+        _graph_fields(put, value, schema)
+    return put
+
+
+def _graph_fields(put: PreparedPut, value: dict[str, Any], schema: StoreSchema) -> None:
+    """Links and time a put records beside its value (see ``_graph`` and ``_time``)."""
+    put.link_to = [link.target_id for link in parse_relationships(value, put.namespace)]
+    time = item_time(value)
+    put.valid_from_ms, put.valid_to_ms = time.valid_from_ms, time.valid_to_ms
+    auto = schema.auto_links
+    if auto is not None:
+        fields = list(auto.fields) if auto.fields is not None else schema.vector_fields
+        paths = None if fields is None else index_paths(put.op.index, fields)
+        put.names = auto.terms(extract_text(value, paths) if paths != [] else [])
 
 
 def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[str, PreparedPut]]:
@@ -135,6 +164,7 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
             validate_page(op.limit, op.offset)
             validate_query(op.query)
             validate_refresh_ttl(op.refresh_ttl)
+            validate_options(options_of(op))
             prepared.append((prefix, translate_filter(op.filter)))
         elif isinstance(op, ListNamespacesOp):
             validate_page(op.limit, op.offset)
@@ -233,7 +263,17 @@ def _plain_search(batch: _Batch, i: int, op: SearchOp) -> ReadStep:
         batch.results[i] = [to_search_item(doc) for doc in answers[0]]
         batch.touch(op, answers[0])
 
-    return ReadStep([plain_search(op, *scope(prefix, query_filter, batch.now_ms))], decode)
+    prefix_scope, checks = scope(prefix, query_filter, batch.now_ms)
+    return ReadStep([plain_search(op, prefix_scope, _valid(checks, op, batch.now_ms))], decode)
+
+
+def _valid(checks: dict[str, Any], op: SearchOp, now_ms: int) -> dict[str, Any]:
+    """``checks`` and the facts' validity in time: current, or at the op's ``as_of``."""
+    as_of = options_of(op).as_of
+    clauses = validity(None if as_of is None else to_ms(as_of), now_ms)
+    if clauses.keys() & checks.keys():  # never clobber a clause already there
+        return {**checks, "$and": [*checks.get("$and", ()), clauses]}
+    return {**checks, **clauses}
 
 
 def _listing(batch: _Batch, i: int, op: ListNamespacesOp) -> ReadStep:
@@ -264,6 +304,24 @@ def _previous_entries(batch: _Batch, puts: Mapping[str, PreparedPut]) -> ReadSte
     return ReadStep([previous_entries(puts, indexes)], decode)
 
 
+def _auto_links(batch: _Batch, puts: Mapping[str, PreparedPut]) -> ReadStep | None:
+    """Automatic links: read stored items sharing names with the puts, then link in op order."""
+    settings = batch.schema.auto_links
+    named = {d: p for d, p in puts.items() if p.names}
+    if settings is None or not named:
+        return None
+    ns_keys = [encode_path(p.namespace) for p in named.values()]
+    names = [n for p in named.values() for n in p.names or ()]
+
+    def decode(answers: list[Any]) -> None:
+        linker = Linker(settings, answers[0])
+        for doc_id, put in sorted(named.items(), key=lambda pair: pair[1].positions[-1]):
+            auto = linker.links(doc_id, encode_path(put.namespace), put.names or [])
+            put.link_to = list(dict.fromkeys([*put.link_to, *auto]))
+
+    return ReadStep([earlier_mentions(ns_keys, names, live(batch.now_ms))], decode)
+
+
 def _read_steps(
     batch: _Batch, puts: Mapping[str, PreparedPut], ranked: list[int]
 ) -> list[ReadStep]:
@@ -280,6 +338,7 @@ def _read_steps(
     queries = sorted({str(cast(SearchOp, batch.ops[i]).query) for i in ranked})
     steps.append(_query_embeddings(batch, queries if batch.schema.vectors else []))
     steps.append(_previous_entries(batch, puts))
+    steps.append(_auto_links(batch, puts))
     return [s for s in steps if s is not None]
 
 
@@ -318,8 +377,8 @@ def plan_batch(ops: Iterable[Op], schema: StoreSchema, now: datetime) -> Plan[li
         prefix, query_filter = prepared[i]
         prefix_scope, checks = scope(prefix, query_filter, batch.now_ms)
         page = yield from plan_ranked_search(
-            op, prefix, prefix_scope, checks, batch.now_ms, ITEM_PROJECTION, schema.search,
-            batch.embeddings.get(op.query or ""),
+            op, prefix, prefix_scope, _valid(checks, op, batch.now_ms), batch.now_ms,
+            ITEM_PROJECTION, schema.search, batch.embeddings.get(op.query or ""),
         )  # fmt: skip
         batch.results[i] = [to_search_item(doc, score) for doc, score in page]
         batch.touch(op, [doc for doc, _ in page])

@@ -21,6 +21,12 @@ from langgraph.store.base import (
     SearchOp,
 )
 
+from langgraph_genesis_memory.store._options import (
+    DEFAULT_OPTIONS,
+    GenesisSearchOp,
+    SearchOptions,
+    validate_options,
+)
 from langgraph_genesis_memory.store._validation import (
     validate_key,
     validate_max_depth,
@@ -72,8 +78,12 @@ def search_op(
     limit: Any,
     offset: Any,
     refresh_ttl: Any,
+    options: SearchOptions = DEFAULT_OPTIONS,
 ) -> SearchOp:
     """The ``SearchOp`` of ``search(...)``; the filter is checked by the batch.
+
+    With ``options`` other than the defaults, a
+    :class:`~langgraph_genesis_memory.store._options.GenesisSearchOp` carrying them.
 
     Raises:
         InvalidNamespaceError, InvalidArgumentError: For bad arguments.
@@ -82,6 +92,8 @@ def search_op(
     validate_page(limit, offset)
     validate_query(query)
     validate_refresh_ttl(refresh_ttl)
+    if validate_options(options) != DEFAULT_OPTIONS:
+        return GenesisSearchOp(prefix, filter, limit, offset, query, refresh_ttl, options)
     return SearchOp(prefix, filter, limit, offset, query, refresh_ttl)
 
 

@@ -20,8 +20,13 @@
   items that pass the filter, and the index is asked for more until the page is full or the
   index is exhausted.
 * **hybrid**: the best ``fusion_depth`` (50) of both rankings fused by reciprocal rank fusion
-  (:func:`~langgraph_genesis_memory.index._fusion.reciprocal_rank_fusion`); the score is the
-  fused RRF score.
+  (:func:`~langgraph_genesis_memory.index._fusion.reciprocal_rank_fusion`), with the **graph**
+  ranking when the store's ``graph_weight`` is above 0; the score is the fused RRF score.
+* **graph**: the graph ranking alone (:mod:`~langgraph_genesis_memory.store._graph`): seeds from
+  the fused meaning-and-words ranking, then the items their links reach.
+* Time (:mod:`~langgraph_genesis_memory.store._time`): ``recency_weight`` fuses a ranking by
+  event time (newest first) and ``resolve_dates`` one of the items whose event time falls in
+  the dates the query mentions, both by RRF.
 
 Items that neither ranking places (no shared word, no vector) follow, unscored, as in
 LangGraph's ``InMemoryStore``. Pages (``offset``/``limit``) are cut from one order that does not
@@ -34,6 +39,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from langgraph.store.base import SearchOp
@@ -45,10 +51,13 @@ from langgraph_genesis_memory.errors import UnindexedItemsWarning
 from langgraph_genesis_memory.index._base import best_per_item
 from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.store._documents import encode_path, extract_text
+from langgraph_genesis_memory.store._graph import graph_scores, plan_walk
 from langgraph_genesis_memory.store._indexing import WHOLE_RESULT, index_paths
+from langgraph_genesis_memory.store._options import SearchOptions, options_of
 from langgraph_genesis_memory.store._queries import AFTER_SEP, and_
+from langgraph_genesis_memory.store._time import VALID_FROM_MS, VALID_TO_MS, resolve_periods
 
-SearchMode = Literal["hybrid", "vector", "lexical"]
+SearchMode = Literal["hybrid", "vector", "lexical", "graph"]
 LexicalEngine = Literal["index", "text_index", "scan"]
 
 MAX_SEARCH_TEXT = 262_144
@@ -70,6 +79,10 @@ class SearchSettings:
         vector_weight: Weight of the vector ranking in RRF (the lexical ranking has 1.0).
         vector_fields: The ``IndexConfig`` fields, or ``None`` without a vector index (then
             every string of a value counts for words).
+        graph_weight: RRF weight of the graph ranking in hybrid search (0: left out).
+        graph_depth: Hops the graph walk takes (0: none).
+        graph_seeds: How many of the best meaning-and-words items seed the walk.
+        graph_decay: Factor applied to a score per hop.
     """
 
     mode: SearchMode = "hybrid"
@@ -78,6 +91,10 @@ class SearchSettings:
     fusion_depth: int = 50
     vector_weight: float = 1.0
     vector_fields: list[str] | None = None
+    graph_weight: float = 0.0
+    graph_depth: int = 1
+    graph_seeds: int = 10
+    graph_decay: float = 0.5
 
 
 def lexical_text(value: Mapping[str, Any], index: object, vector_fields: list[str] | None) -> str:
@@ -196,7 +213,12 @@ def _index_rankings(
         gone = [i for i in wanted if i not in docs]
         if gone and not filtered:
             # Entries of deleted or expired items (e.g. removed by MongoDB's TTL monitor): they
-            # can never be returned again, so drop them from the indexes on the way.
+            # can never be returned again, so drop them from the indexes on the way. Facts that
+            # are no longer (or not yet) valid are kept: check liveness alone first.
+            live = {"_id": {"$in": gone}, "expires_at_ms": checks.get("expires_at_ms")}
+            alive = {d["_id"] for d in (yield Find(live, {"_id": 1}, batch_size=len(gone)))}
+            gone = [i for i in gone if i not in alive]
+        if gone and not filtered:
             yield Parallel(tuple(
                 IndexDelete(index=r.index, item_ids=gone, tolerate=True) for r in todo
             ))  # fmt: skip
@@ -210,6 +232,55 @@ def _index_rankings(
                 still.append(ranking)
         todo = still
     return docs
+
+
+def _ids(ranking: Sequence[tuple[str, Any]]) -> list[str]:
+    return [i for i, _ in ranking]
+
+
+def _read_missing(
+    docs: dict[str, dict[str, Any]], ids: Sequence[str], projection: dict[str, Any] | None
+) -> Plan[None]:
+    """Read the documents of ``ids`` not in ``docs`` yet (ids a ranking placed, so already
+    checked) into ``docs``: one MongoDB read, none if all are there."""
+    unread = [i for i in ids if i not in docs]
+    if unread:
+        for doc in (yield Find({"_id": {"$in": unread}}, projection, batch_size=len(unread))):
+            docs[doc["_id"]] = doc
+
+
+def _recency(docs: Mapping[str, Mapping[str, Any]], ids: Sequence[str]) -> list[str]:
+    """``ids`` newest event time first (items without one last), ties by id."""
+
+    def key(i: str) -> tuple[int, str]:
+        moment = docs.get(i, {}).get("valid_from_ms")
+        return (-int(moment) if isinstance(moment, int) else 0, i)
+
+    return sorted(ids, key=key)
+
+
+def _dated(
+    query: str, options: SearchOptions, now_ms: int, scope: dict[str, Any], depth: int,
+    projection: dict[str, Any] | None,
+) -> Plan[tuple[list[str], dict[str, dict[str, Any]]]]:  # fmt: skip
+    """Items whose event time falls in the dates the query mentions, nearest to their middle
+    first (one MongoDB read; none when the query mentions no date)."""
+    reference = options.reference_time
+    if reference is None:
+        reference = datetime.fromtimestamp(now_ms / 1000, UTC)
+    periods = resolve_periods(query, reference)
+    if not periods:
+        return [], {}
+    spans = [{"valid_from_ms": {"$gte": p.start_ms, "$lt": p.end_ms}} for p in periods]
+    docs = yield Find(and_(scope, {"$or": spans}), projection, sort=[("_id", 1)],
+                      limit=WHOLE_RESULT, batch_size=WHOLE_RESULT)  # fmt: skip
+
+    def distance(doc: Mapping[str, Any]) -> tuple[int, str]:
+        moment = int(doc.get("valid_from_ms") or 0)
+        return min(abs(moment - (p.start_ms + p.end_ms) // 2) for p in periods), doc["_id"]
+
+    ordered = sorted(docs, key=distance)[:depth]
+    return [d["_id"] for d in ordered], {d["_id"]: d for d in ordered}
 
 
 def plan_ranked_search(
@@ -231,10 +302,12 @@ def plan_ranked_search(
     filter, unscored (``score=None``), in ``_id`` order.
 
     Args:
-        op: The search op (``query`` set, ``limit > 0``).
+        op: The search op (``query`` set, ``limit > 0``); a
+            :class:`~langgraph_genesis_memory.store._options.GenesisSearchOp` carries options.
         prefix: Its validated namespace prefix.
         prefix_scope: The MongoDB clause selecting items under the prefix (``_id`` range).
-        checks: The clauses every result must meet (not expired, the translated filter).
+        checks: The clauses every result must meet (not expired, the translated filter,
+            validity in time, access clauses); the graph walk is restricted by them too.
         now_ms: The batch's clock, epoch milliseconds.
         projection: The item fields to read for the page.
         settings: Mode and fusion settings.
@@ -244,41 +317,78 @@ def plan_ranked_search(
         A plan whose value is the page: ``(document, score)`` pairs, best first.
     """
     assert op.query
+    options = options_of(op)
     want = op.offset + op.limit
-    mode = settings.mode if embedding is not None else "lexical"
+    mode = options.search_mode or settings.mode
+    if embedding is None and mode in ("vector", "hybrid"):
+        mode = "lexical"
     window = max(settings.fusion_depth, 1)
+    depth = settings.graph_depth if options.graph_depth is None else options.graph_depth
+    graph_weight = settings.graph_weight if options.graph_weight is None else options.graph_weight
+    graph = mode == "graph" or (mode == "hybrid" and graph_weight > 0 and depth > 0)
+    seeds_needed = max(settings.graph_seeds, want) if mode == "graph" else settings.graph_seeds
     vector: list[tuple[str, float]] = []
     words: list[tuple[str, float]] = []
+    scored: list[tuple[str, float]] = []
     candidates: list[str] | None = None
     rankings: list[_Ranking] = []
-    if mode in ("vector", "hybrid"):
-        assert embedding is not None
+    if embedding is not None and mode in ("vector", "hybrid", "graph"):
         rankings.append(_Ranking("vectors", embedding, want if mode == "vector" else window))
-    if mode in ("lexical", "hybrid") and settings.lexical == "index":
+    if mode != "vector" and settings.lexical == "index":
         rankings.append(_Ranking("words", op.query, max(want, window)))
-    filtered = bool(set(checks) - {"expires_at_ms"})
+    filtered = bool(set(checks) - {"expires_at_ms", VALID_FROM_MS, VALID_TO_MS})
     docs = yield from _index_rankings(rankings, prefix, checks, projection, filtered)
     for ranking in rankings:
         if ranking.index == "vectors":
             vector = ranking.hits
         else:
             words = ranking.hits
-    if mode in ("lexical", "hybrid") and settings.lexical != "index":
+    if mode != "vector" and settings.lexical != "index":
         words, candidates = yield from _lexical_ranking(
             op.query, prefix, prefix_scope, checks, max(want, window), settings
         )
-    ranked: list[tuple[str, float | None]]
+    base = [_ids(vector[:window]), _ids(words[:window])]
+    fused = reciprocal_rank_fusion(
+        [r for r in base if r], k=settings.rrf_k,
+        weights=[w for r, w in zip(base, [settings.vector_weight, 1.0], strict=True) if r],
+    )  # fmt: skip
+    lists: list[list[str]] = []
+    weights: list[float] = []
     if mode == "hybrid":
-        fused = reciprocal_rank_fusion(
-            [[i for i, _ in vector[:window]], [i for i, _ in words[:window]]],
-            k=settings.rrf_k,
-            weights=[settings.vector_weight, 1.0],
-        )
-        ranked = [(i, score) for i, score in sorted(fused, key=lambda p: (-p[1], p[0]))]
-        seen = {i for i, _ in ranked}
-        ranked += [(i, None) for i, _ in words if i not in seen]
+        lists, weights = base, [settings.vector_weight, 1.0]
+    elif mode != "graph":
+        lists, weights = [_ids(vector if mode == "vector" else words)], [1.0]
+    if graph:
+        seeds = [i for i, _ in sorted(fused, key=lambda p: (-p[1], p[0]))][:seeds_needed]
+        yield from _read_missing(docs, seeds, projection)
+        seed_docs = {i: docs[i] for i in seeds if i in docs}
+        reached, hops = yield from plan_walk(seed_docs, prefix_scope, checks, depth, projection)
+        docs.update(reached)
+        scored = graph_scores([i for i in seeds if i in docs], hops, settings.rrf_k,
+                              settings.graph_decay)  # fmt: skip
+        lists.append(_ids(scored[: max(window, want)]))
+        weights.append(graph_weight if mode == "hybrid" else 1.0)
+    if options.recency_weight > 0:
+        listed = list(dict.fromkeys(i for r in lists for i in r))
+        yield from _read_missing(docs, listed, projection)
+        lists.append(_recency(docs, listed))
+        weights.append(options.recency_weight)
+    if options.resolve_dates:
+        dated, found = yield from _dated(op.query, options, now_ms, and_(prefix_scope, checks),
+                                         window, projection)  # fmt: skip
+        docs.update(found)
+        if dated:
+            lists.append(dated)
+            weights.append(1.0)
+    ranked: list[tuple[str, float | None]]
+    if len(lists) == 1 and mode != "hybrid":
+        main = {"vector": vector, "lexical": words}.get(mode)
+        ranked = list(main if main is not None else scored)
     else:
-        ranked = list(vector if mode == "vector" else words)
+        merged = reciprocal_rank_fusion(lists, k=settings.rrf_k, weights=weights)
+        ranked = [(i, score) for i, score in sorted(merged, key=lambda p: (-p[1], p[0]))]
+    seen = {i for i, _ in ranked}
+    ranked += [(i, None) for i, _ in words if i not in seen]
     if len(ranked) < want:
         seen = {i for i, _ in ranked}
         if candidates is None:

@@ -45,6 +45,7 @@ from langgraph_genesis_memory.index._base import (
 from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.index._lexical import WordRanker
 from langgraph_genesis_memory.index._words import SqliteWordIndex
+from langgraph_genesis_memory.store._autolink import AutoLinkConfig, auto_link_settings
 from langgraph_genesis_memory.store._batch import StoreSchema, check_ops, plan_batch
 from langgraph_genesis_memory.store._calls import (
     delete_op,
@@ -54,8 +55,16 @@ from langgraph_genesis_memory.store._calls import (
     search_op,
 )
 from langgraph_genesis_memory.store._coalesce import Coalescer
+from langgraph_genesis_memory.store._graph import LINK_FIELD
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
+from langgraph_genesis_memory.store._options import (
+    SearchModeName,
+    SearchOptions,
+    validate_options,
+)
+from langgraph_genesis_memory.store._relations import RelationsMixin
 from langgraph_genesis_memory.store._search import LexicalEngine, SearchMode, SearchSettings
+from langgraph_genesis_memory.store._time import plan_backfill_validity
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._writes import plan_sweep_items
 
@@ -163,6 +172,15 @@ STORE_MIGRATIONS: list[list[IndexModel] | Migration] = [
         [IndexModel([("ns_key", ASCENDING), ("expires_at_ms", ASCENDING)], name="ns_key_live")],
         drop=[[("ns_key", ASCENDING)]],
     ),
+    # 3: links are traversed by target (link_to), automatic links find terms, and every
+    # document carries its validity in time (valid_from_ms, valid_to_ms).
+    Migration(
+        [
+            IndexModel([(LINK_FIELD, ASCENDING)], name="link_to"),
+            IndexModel([("ns_key", ASCENDING), ("link_terms", ASCENDING)], name="ns_key_terms"),
+        ],
+        backfill=plan_backfill_validity,
+    ),
 ]
 """Index sets by schema version (see :mod:`langgraph_genesis_memory._migrations`)."""
 
@@ -178,7 +196,7 @@ TEXT_INDEX = IndexModel(
 """MongoDB's text index, used only with ``lexical="text_index"``."""
 
 
-class GenesisStore(PlanRunner, BaseStore):
+class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
     """LangGraph's ``BaseStore`` on MongoDB: namespaced JSON memories shared by agents.
 
     Pass it to ``StateGraph.compile(store=...)`` or ``@entrypoint(store=...)``; nodes reach it via
@@ -237,6 +255,13 @@ class GenesisStore(PlanRunner, BaseStore):
             "user_id", "created"]``, dotted for nested fields): ``setup()`` creates a MongoDB
             index on each (``value.<path>``), so a filtered search does not scan the prefix on
             MongoDB. Paths follow the filter syntax (``"a.b"``).
+        graph_weight: RRF weight of the graph ranking in hybrid search (default 0: links are
+            left out of hybrid search; e.g. 1.0 fuses them like the other rankings; a search can
+            pass its own); see :mod:`~langgraph_genesis_memory.store._graph`.
+        graph_depth: Hops a graph walk takes from its seeds (0 to 3, default 1).
+        auto_links: Automatic links at write time between items sharing a rare term
+            (:class:`~langgraph_genesis_memory.store.AutoLinkConfig`, e.g. ``{}`` for the
+            defaults; ``None``, the default: off).
         coalesce: Merge the single-op async calls (``aget``, ``aput``, ``adelete``,
             ``asearch``, ``alist_namespaces``) made in one event-loop tick into one batch
             (default ``True``; see :mod:`langgraph_genesis_memory.store._coalesce`). Each caller
@@ -276,6 +301,9 @@ class GenesisStore(PlanRunner, BaseStore):
         search_mode: SearchMode = "hybrid",
         lexical: LexicalEngine | None = None,
         rrf_k: float = 20.0,
+        graph_weight: float = 0.0,
+        graph_depth: int = 1,
+        auto_links: AutoLinkConfig | None = None,
         ttl_index: bool = True,
         coalesce: bool = True,
         filter_indexes: Sequence[str] = (),
@@ -304,10 +332,14 @@ class GenesisStore(PlanRunner, BaseStore):
             async_vector_index = AsyncChromaIndex.from_sync(vector_index)
         self.vector_index = vector_index
         self.async_vector_index = async_vector_index
-        if search_mode not in ("hybrid", "vector", "lexical"):
+        if search_mode not in ("hybrid", "vector", "lexical", "graph"):
             raise ConfigurationError(
-                f"search_mode must be hybrid, vector or lexical; got {search_mode!r}."
+                f"search_mode must be hybrid, vector, lexical or graph; got {search_mode!r}."
             )
+        try:
+            validate_options(SearchOptions(graph_depth=graph_depth, graph_weight=graph_weight))
+        except InvalidArgumentError as exc:
+            raise ConfigurationError(str(exc)) from None
         if word_index is not None and async_word_index is None:
             async_word_index = ThreadedAsyncIndex(word_index)
         self.word_index = word_index
@@ -330,7 +362,10 @@ class GenesisStore(PlanRunner, BaseStore):
                 lexical=lexical,
                 rrf_k=float(rrf_k),
                 vector_fields=None if self.index_config is None else self.index_config["fields"],
+                graph_weight=float(graph_weight),
+                graph_depth=graph_depth,
             ),
+            auto_links=auto_link_settings(auto_links),
         )
         self._ranker = WordRanker()
         self._coalescer = Coalescer(self.abatch, self._check_op) if coalesce else None
@@ -360,6 +395,9 @@ class GenesisStore(PlanRunner, BaseStore):
         lexical: LexicalEngine | None = None,
         words_path: str | PathLike[str] | None = None,
         rrf_k: float = 20.0,
+        graph_weight: float = 0.0,
+        graph_depth: int = 1,
+        auto_links: AutoLinkConfig | None = None,
         ttl_index: bool | None = None,
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
@@ -383,7 +421,8 @@ class GenesisStore(PlanRunner, BaseStore):
         Args:
             conn_string: A MongoDB connection string.
             database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k,
-                filter_indexes: As the constructor (``lexical=None``: see above).
+                graph_weight, graph_depth, auto_links, filter_indexes: As the constructor
+                (``lexical=None``: see above).
             words_path: The word index's SQLite file when ``lexical`` is ``"index"``.
             ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
                 deployments and off in local mode.
@@ -406,7 +445,8 @@ class GenesisStore(PlanRunner, BaseStore):
             ConfigurationError: When the deployment or the index cannot be opened.
         """
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
-                   "search_mode": search_mode, "rrf_k": rrf_k,
+                   "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
+                   "graph_depth": graph_depth, "auto_links": auto_links,
                    "filter_indexes": filter_indexes}  # fmt: skip
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
@@ -450,6 +490,9 @@ class GenesisStore(PlanRunner, BaseStore):
         lexical: LexicalEngine | None = None,
         words_path: str | PathLike[str] | None = None,
         rrf_k: float = 20.0,
+        graph_weight: float = 0.0,
+        graph_depth: int = 1,
+        auto_links: AutoLinkConfig | None = None,
         ttl_index: bool | None = None,
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
@@ -463,7 +506,8 @@ class GenesisStore(PlanRunner, BaseStore):
             server, an ``AsyncHttpClient`` for the async vector index.
         """
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
-                   "search_mode": search_mode, "rrf_k": rrf_k,
+                   "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
+                   "graph_depth": graph_depth, "auto_links": auto_links,
                    "filter_indexes": filter_indexes}  # fmt: skip
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
@@ -631,6 +675,13 @@ class GenesisStore(PlanRunner, BaseStore):
         limit: int = 10,
         offset: int = 0,
         refresh_ttl: bool | None = None,
+        search_mode: SearchModeName | None = None,
+        graph_depth: int | None = None,
+        graph_weight: float | None = None,
+        as_of: datetime | None = None,
+        recency_weight: float = 0.0,
+        resolve_dates: bool = False,
+        reference_time: datetime | None = None,
     ) -> list[SearchItem]:
         """Search items under a namespace prefix (LangGraph ``BaseStore.search``).
 
@@ -642,12 +693,22 @@ class GenesisStore(PlanRunner, BaseStore):
             limit: At most this many items (0 to 2**31-1).
             offset: Skip this many (0 to 2**31-1).
             refresh_ttl: Whether returned items' TTLs slide (default: ``refresh_on_read``).
+            search_mode, graph_depth, graph_weight, as_of, recency_weight, resolve_dates,
+                reference_time: Graph and time options of this search (see
+                :class:`~langgraph_genesis_memory.store.SearchOptions`): with any of them the
+                search runs as a :class:`~langgraph_genesis_memory.store.GenesisSearchOp`.
+                Whatever they are, searches return current facts (no ``valid_to`` passed),
+                or with ``as_of`` (timezone-aware) the facts valid then.
 
         Raises:
             InvalidNamespaceError, InvalidFilterError, InvalidArgumentError: Before any I/O.
+            MissingDependencyError: ``resolve_dates=True`` without ``dateparser`` (extra
+                ``dates``).
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        options = SearchOptions(search_mode, graph_depth, graph_weight, as_of, recency_weight,
+                                resolve_dates, reference_time)  # fmt: skip
+        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl, options)
         return self.batch([op])[0]  # type: ignore[return-value]
 
     async def asearch(
@@ -660,9 +721,18 @@ class GenesisStore(PlanRunner, BaseStore):
         limit: int = 10,
         offset: int = 0,
         refresh_ttl: bool | None = None,
+        search_mode: SearchModeName | None = None,
+        graph_depth: int | None = None,
+        graph_weight: float | None = None,
+        as_of: datetime | None = None,
+        recency_weight: float = 0.0,
+        resolve_dates: bool = False,
+        reference_time: datetime | None = None,
     ) -> list[SearchItem]:
         """Async twin of :meth:`search`."""
-        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        options = SearchOptions(search_mode, graph_depth, graph_weight, as_of, recency_weight,
+                                resolve_dates, reference_time)  # fmt: skip
+        op = search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl, options)
         return await self._submit(op)  # type: ignore[return-value]
 
     def list_namespaces(

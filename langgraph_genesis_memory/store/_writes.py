@@ -27,7 +27,9 @@ from langgraph_genesis_memory._services import (
     IndexSetExpiry,
 )
 from langgraph_genesis_memory.errors import PartialWriteError
-from langgraph_genesis_memory.store._documents import encode_path
+from langgraph_genesis_memory.store._autolink import NAMES_FIELD
+from langgraph_genesis_memory.store._documents import NEVER_MS, encode_path
+from langgraph_genesis_memory.store._graph import LINK_FIELD
 from langgraph_genesis_memory.store._indexing import IndexSettings, SyncItem, plan_sync, recorded
 from langgraph_genesis_memory.store._queries import epoch_ms, expiry, live
 
@@ -48,6 +50,12 @@ class PreparedPut:
         ttl: The resolved TTL in minutes (``None``: never expires).
         text: The words kept for MongoDB's ``$text`` index (``lexical="text_index"``).
         positions: Indexes of the batch's ops that put this item.
+        link_to: The ``_id``\\ s it links to (its value's ``relationships``, then automatic
+            links), see :mod:`~langgraph_genesis_memory.store._graph`.
+        valid_from_ms: Its event time (epoch ms); ``None``: the item keeps the one it has
+            (a new item: the time of the write).
+        valid_to_ms: When it stopped being true (epoch ms), ``None``: current.
+        names: The names automatic links use (``None``: automatic links are off).
     """
 
     op: PutOp
@@ -56,6 +64,10 @@ class PreparedPut:
     ttl: float | None
     text: str = ""
     positions: list[int] = field(default_factory=list)
+    link_to: list[str] = field(default_factory=list)
+    valid_from_ms: int | None = None
+    valid_to_ms: int | None = None
+    names: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,16 @@ def _put_model(
         "expires_at_ms": expires_ms,
         # null for items that never expire: MongoDB's TTL monitor ignores non-date values.
         "expires_at": expires_at,
+        LINK_FIELD: list(dict.fromkeys(put.link_to)),
     }
+    on_insert: dict[str, Any] = {"ns_key": encode_path(put.namespace), "created_at": now}
+    if put.valid_from_ms is None:  # an item keeps the event time it has (new: written now)
+        on_insert["valid_from_ms"] = epoch_ms(now)
+    else:
+        fields["valid_from_ms"] = put.valid_from_ms
+    fields["valid_to_ms"] = NEVER_MS if put.valid_to_ms is None else put.valid_to_ms
+    if put.names is not None:
+        fields[NAMES_FIELD] = put.names
     if settings.text_index:
         fields["search_text"] = put.text
     if settings.indexes.vector_fields is not None:
@@ -102,10 +123,16 @@ def _put_model(
                 fields[name] = [{"p": t.path, "h": t.hash} for t in texts]
     update: dict[str, Any] = {
         "$set": fields,
-        "$setOnInsert": {"ns_key": encode_path(put.namespace), "created_at": now},
+        "$setOnInsert": on_insert,
         "$currentDate": {"updated_at": True},
     }
     return UpdateOne({"_id": doc_id}, update, upsert=True)
+
+
+def unlink_all(ids: Sequence[str]) -> UpdateMany:
+    """The write removing every link to the items ``ids`` (deleted or expired)."""
+    targets = {"$in": list(ids)}
+    return UpdateMany({LINK_FIELD: targets}, {"$pull": {LINK_FIELD: targets}})
 
 
 def previous_entries(puts: Mapping[str, PreparedPut], settings: IndexSettings) -> Find:
@@ -170,6 +197,10 @@ def plan_writes(
     for doc_id, put in puts.items():
         writes.append(_put_model(put, doc_id, now, settings, revision, by_id.get(doc_id)))
         origins.append(put.positions)
+    removed = sorted(d for d, put in puts.items() if put.value is None)
+    if removed:  # links to deleted items go in the same bulk write
+        writes.append(unlink_all(removed))
+        origins.append([])
     if writes:
         outcome = yield BulkWrite(tuple(writes), report_errors=True)
         if isinstance(outcome, Failed):
@@ -220,7 +251,8 @@ def plan_sweep_items(now: datetime, *, indexes: Sequence[IndexName] = ()) -> Pla
     TTL was refreshed in between is kept (and keeps its entries). In each derived index, the
     entries whose recorded expiry has passed are checked against MongoDB too: those of items
     that are gone (removed by MongoDB's TTL monitor, or by this sweep) are deleted, and live
-    ones get their current expiry recorded.
+    ones get their current expiry recorded. Links to the removed items are removed too (see
+    :mod:`~langgraph_genesis_memory.store._graph`).
 
     Returns:
         A plan whose value is the number of items removed.
@@ -233,6 +265,11 @@ def plan_sweep_items(now: datetime, *, indexes: Sequence[IndexName] = ()) -> Pla
         ids = [doc["_id"] for doc in docs]
         if ids:
             deleted += yield Delete({"_id": {"$in": ids}, **expired})
+            gone = yield Find({"_id": {"$in": ids}}, {"_id": 1}, batch_size=len(ids))
+            kept = {doc["_id"] for doc in gone}  # refreshed in between: still linked
+            removed = [i for i in ids if i not in kept]
+            if removed:
+                yield BulkWrite((unlink_all(removed),))
             for name in indexes:
                 yield from _plan_sweep_index(name, ids, now_ms, None)
         if len(ids) < SWEEP_CHUNK:

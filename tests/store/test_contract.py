@@ -225,14 +225,15 @@ def test_store_in_a_graph(store: GenesisStore) -> None:
 def test_setup_is_idempotent_and_versioned(
     store: GenesisStore, mongo_client, database_name
 ) -> None:
-    assert store.setup() == 2
-    assert store.setup() == 2
+    assert store.setup() == 3
+    assert store.setup() == 3
     meta = mongo_client[database_name]["genesis_migrations"].find_one({"_id": "store:store"})
-    assert meta["version"] == 2
+    assert meta["version"] == 3
     indexes = list(mongo_client[database_name]["store"].list_indexes())
     keys = {tuple(ix["key"].keys()) for ix in indexes}
     assert {("ns_key", "expires_at_ms"), ("expires_at",)} <= keys
     assert ("ns_key",) not in keys  # version 2 replaced it
+    assert {("link_to",), ("ns_key", "link_terms")} <= keys  # version 3: links (issue 15)
     ttl = [ix for ix in indexes if tuple(ix["key"].keys()) == ("expires_at",)]
     assert ttl[0]["expireAfterSeconds"] == 0
 
@@ -323,7 +324,7 @@ def test_setup_upgrades_a_version_1_store(mongo_client, database_name) -> None:
     db["genesis_migrations"].insert_one({"_id": "store:store", "version": 1})
     store = GenesisStore(client=mongo_client, database=database_name)
     store.put(("a", "b"), "k", {"v": 1})
-    assert store.setup() == 2
+    assert store.setup() == 3
     keys = {tuple(ix["key"].keys()) for ix in db["store"].list_indexes()}
     assert ("ns_key", "expires_at_ms") in keys and ("ns_key",) not in keys
     assert store.list_namespaces() == [("a", "b")]
@@ -333,7 +334,7 @@ def test_setup_twice_with_data_and_a_text_index(mongo_client, database_name) -> 
     # setup() creates the indexes its configuration asks for once (recorded), so a second call
     # never rebuilds them (the local server cannot rebuild a text index over existing data).
     store = GenesisStore(client=mongo_client, database=database_name, lexical="text_index")
-    assert store.setup() == 2
+    assert store.setup() == 3
     store.put(("a",), "k", {"text": "hello world"})
-    assert store.setup() == 2
+    assert store.setup() == 3
     assert [i.key for i in store.search(("a",), query="hello")] == ["k"]

@@ -79,8 +79,12 @@ def test_a_batch_of_gets_and_puts_is_two_round_trips() -> None:
     refresh, *models = writes
     assert isinstance(refresh, UpdateMany)  # the read of "a" slides its 60-minute TTL
     assert refresh._filter["_id"] == {"$in": ["agent\x01qa\x01a"]}
+    *models, unlink = models
     assert len(models) == 50 and isinstance(models[0], DeleteOne)
     assert all(isinstance(m, UpdateOne) for m in models[1:])
+    # Links to the deleted item go in the same bulk write (issue 15).
+    assert isinstance(unlink, UpdateMany)
+    assert unlink._filter == {"link_to": {"$in": ["agent\x01qa\x01k0"]}}
     assert results[0].value == {"v": 1} and results[1] is None
     assert results[2:] == [None] * 51
 
