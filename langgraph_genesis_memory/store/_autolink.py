@@ -7,9 +7,10 @@ namespace that share a **rare term** with it. Terms are, by ``by``:
   Snowball-stemmed) of four letters or more;
 * ``"names"``: names found by a documented heuristic, not a trained model (spaCy's models
   cannot be installed offline, and a heuristic behaves the same everywhere): a name is a run
-  of capitalised words (``"Becoming Nicole"``, ``"Sweden"``) or an acronym (``"LGBTQ"``); a
-  single capitalised word that starts a sentence is not a name ("Thanks", "Yesterday");
-  English stop words are dropped; names are compared lower-cased.
+  of capitalised words (``"Becoming Nicole"``, ``"Sweden"``) or an acronym (``"LGBTQ"``); the
+  first word of a sentence is capitalised by position, so it is dropped from a run that starts
+  the sentence ("Thanks", "Then Caroline" is "caroline"), unless it is an acronym; English stop
+  words are dropped; names are compared lower-cased.
 
 A term is rare while at most ``max_shared`` earlier items of the namespace hold it (terms
 everyone uses, such as the speakers of a conversation, link nothing). Terms are read from the
@@ -131,12 +132,17 @@ def names_in(texts: Sequence[str]) -> list[str]:
     for text in texts:
         for sentence in _SENTENCES.split(text):
             for match in _NAME.finditer(sentence):
-                name = match.group(0)
-                first = not sentence[: match.start()].strip(" \"'([-:")
-                if first and " " not in name and not name.isupper():
+                words = match.group(0).split()
+                if not sentence[: match.start()].strip(" \"'([-:"):  # starts the sentence
+                    if ":" in sentence[match.end() : match.end() + 1]:
+                        continue  # "Speaker: ..." prefixes
+                    if not words[0].isupper():  # capitalised by position: "Then Caroline"
+                        words.pop(0)
+                while words and words[0].lower() in stop:
+                    words.pop(0)
+                if not words:
                     continue
-                if ":" in sentence[match.end() : match.end() + 1] and first:
-                    continue  # "Speaker: ..." prefixes
+                name = " ".join(words)
                 lowered = " ".join(name.lower().split())
                 if lowered in stop or len(lowered) < 3:
                     continue

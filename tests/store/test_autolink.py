@@ -1,0 +1,71 @@
+"""Automatic links at write time (issue 15): off by default; with ``auto_links=``, an item links
+to earlier items of its namespace sharing a rare term."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from langgraph.store.base import PutOp
+
+from langgraph_genesis_memory import ConfigurationError, GenesisStore
+from langgraph_genesis_memory.store._autolink import names_in, words_in
+from langgraph_genesis_memory.store._documents import decode_path, item_id
+
+_names = itertools.count()
+
+
+def make_store(client, database, **kwargs) -> GenesisStore:
+    store = GenesisStore(client=client, database=database, collection=f"a{next(_names)}", **kwargs)
+    store.setup()
+    return store
+
+
+def links(store: GenesisStore, namespace: tuple[str, ...], key: str) -> list[str]:
+    coll = store.client[store.database][store.collection_name]
+    doc = coll.find_one({"_id": item_id(namespace, key)})
+    return [decode_path(t)[-1] for t in doc.get("link_to") or []]
+
+
+def test_names_heuristic():
+    text = "Thanks! Caroline went to the Pride parade in Boston with the LGBTQ group."
+    # "Caroline" starts the sentence: a single capitalised first word is not taken for a name.
+    assert names_in([text]) == ["pride", "boston", "lgbtq"]
+    assert names_in(["Then Caroline called."]) == ["caroline"]
+    assert names_in(["Melanie: I love it. Yesterday was fun"]) == []
+    assert words_in(["The painting workshops"]) == ["paint", "workshop"]
+
+
+def test_items_link_to_earlier_items_sharing_a_rare_name(mongo_client, database_name):
+    store = make_store(mongo_client, database_name, auto_links={"by": "names", "max_shared": 2})
+    ns = ("conv",)
+    store.batch(
+        [
+            PutOp(ns, "1", {"text": "We went to the parade in Boston"}),
+            PutOp(ns, "2", {"text": "my dog Oscar is sick"}),
+            PutOp(ns, "3", {"text": "it rained in Boston yesterday"}),  # same batch: op order
+        ]
+    )
+    store.put(ns, "4", {"text": "Now Oscar is better, and Boston is sunny"})
+    assert links(store, ns, "1") == [] and links(store, ns, "2") == []
+    assert links(store, ns, "3") == ["1"]
+    assert sorted(links(store, ns, "4")) == ["1", "2", "3"]
+    # Boston is now held by three earlier items, more than max_shared=2: no longer rare.
+    store.put(ns, "5", {"text": "See you at the Boston marathon"})
+    assert links(store, ns, "5") == []
+    # The value is unchanged: automatic links live on the document only.
+    assert "relationships" not in store.get(ns, "4").value
+    # Another namespace never links in.
+    store.put(("other",), "5", {"text": "Boston again"})
+    assert links(store, ("other",), "5") == []
+
+
+def test_off_by_default_and_bad_configuration(mongo_client, database_name):
+    store = make_store(mongo_client, database_name)
+    store.put(("n",), "a", {"text": "Boston"})
+    store.put(("n",), "b", {"text": "Boston"})
+    assert links(store, ("n",), "b") == []
+    for bad in ({"by": "topics"}, {"max_shared": 0}, {"max_links": True}, {"fields": "text"},
+                {"unknown": 1}, ["by"]):  # fmt: skip
+        with pytest.raises(ConfigurationError):
+            GenesisStore(client=mongo_client, database=database_name, auto_links=bad)
