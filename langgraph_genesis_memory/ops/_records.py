@@ -39,6 +39,7 @@ from langgraph_genesis_memory.errors import (
 from langgraph_genesis_memory.index._base import IndexEntry, entry_id
 from langgraph_genesis_memory.store._documents import NEVER_MS, encode_path, item_id, split_id
 from langgraph_genesis_memory.store._search import lexical_text
+from langgraph_genesis_memory.store._time import stored_fields
 from langgraph_genesis_memory.store._ttl import TTLPolicy, check_ttl
 from langgraph_genesis_memory.store._validation import (
     validate_key,
@@ -182,6 +183,7 @@ def parse_item(record: Mapping[str, Any]) -> tuple[tuple[str, ...], str, dict[st
         namespace = validate_namespace(tuple(record.get("namespace") or ()))
         key = validate_key(record.get("key"))
         value = validate_value(record.get("value"))
+        stored_fields(value, namespace, 0)  # links and times as a put checks them
         if record.get("ttl") is not None:
             check_ttl(record["ttl"], "ttl", InvalidArgumentError)
     except (GenesisMemoryError, TypeError) as exc:
@@ -217,6 +219,7 @@ def document(
         "ttl": ttl,
         "expires_at": expires_at,
         "expires_at_ms": NEVER_MS if expires_at is None else epoch_ms(expires_at),
+        **stored_fields(value, namespace, epoch_ms(created_at)),
     }
     if settings.text_index:
         doc["search_text"] = lexical_text(value, index, settings.vector_fields)

@@ -40,6 +40,7 @@ from langgraph_genesis_memory.errors import (
     MissingDependencyError,
 )
 from langgraph_genesis_memory.store._documents import NEVER_MS
+from langgraph_genesis_memory.store._graph import LINK_FIELD, parse_relationships
 
 VALID_FROM_MS = "valid_from_ms"
 """The document field holding an item's event time in epoch ms."""
@@ -134,6 +135,27 @@ def item_time(value: Mapping[str, Any]) -> ItemTime:
             f"got {superseded!r:.80}."
         )
     return ItemTime(start_ms, end_ms)
+
+
+def stored_fields(
+    value: Mapping[str, Any], namespace: tuple[str, ...], first_written_ms: int
+) -> dict[str, Any]:
+    """The link and time fields of a document written directly (restore, migrate), as a put
+    records them: ``link_to`` from ``relationships``, ``valid_from_ms`` (default
+    ``first_written_ms``, the item's ``created_at``) and ``valid_to_ms`` (default current).
+    Automatic links are not recomputed.
+
+    Raises:
+        InvalidValueError: For a bad ``relationships``, ``valid_from``, ``valid_to`` or
+            ``superseded_by``.
+    """
+    links = [link.target_id for link in parse_relationships(value, namespace)]
+    time = item_time(value)
+    return {
+        LINK_FIELD: list(dict.fromkeys(links)),
+        VALID_FROM_MS: first_written_ms if time.valid_from_ms is None else time.valid_from_ms,
+        VALID_TO_MS: NEVER_MS if time.valid_to_ms is None else time.valid_to_ms,
+    }
 
 
 def validity(as_of_ms: int | None, now_ms: int) -> dict[str, Any]:

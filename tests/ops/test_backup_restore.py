@@ -281,3 +281,26 @@ def test_constant_memory_paging(
     target.setup()
     assert restore(target, path, progress=False).items_restored == 2300
     assert mongo_client[other_db]["store"].count_documents({}) == 2300
+
+
+def test_links_and_time_survive_backup_and_restore(
+    store: GenesisStore, mongo_client: MongoClient, other_db: str, tmp_path: Path
+) -> None:
+    store.put(("n",), "a", {"text": "tea", "valid_from": "2023-05-01"})
+    store.put(("n",), "b", {"text": "lyon", "relationships": [{"key": "a"}]})
+    store.supersede(("n",), "a2", {"text": "coffee", "valid_from": "2024-01-01"}, replaces="a")
+    path = tmp_path / "links.jsonl.gz"
+    backup(store, path, progress=False)
+    target = GenesisStore(client=mongo_client, database=other_db)
+    target.setup()
+    restore(target, path, progress=False)
+    # The link and validity fields are recomputed from the values, as a put records them.
+    for db in (store.database, other_db):
+        docs = {d["_id"]: d for d in mongo_client[db]["store"].find()}
+        assert docs["n\x01b"]["link_to"] == ["n\x01a"]
+        assert docs["n\x01a"]["valid_to_ms"] == docs["n\x01a2"]["valid_from_ms"]
+    graph = target.search(("n",), query="lyon", search_mode="graph")
+    assert [i.key for i in graph if i.score is not None] == ["b"]  # a has ended: not walked
+    assert sorted(i.key for i in target.search(("n",))) == ["a2", "b"]
+    then = datetime(2023, 6, 1, tzinfo=UTC)
+    assert [i.key for i in target.search(("n",), as_of=then)] == ["a"]
