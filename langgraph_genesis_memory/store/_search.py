@@ -320,12 +320,13 @@ def plan_ranked_search(
     options = options_of(op)
     want = op.offset + op.limit
     mode = options.search_mode or settings.mode
-    if embedding is None and mode in ("vector", "hybrid"):
-        mode = "lexical"
     window = max(settings.fusion_depth, 1)
     depth = settings.graph_depth if options.graph_depth is None else options.graph_depth
     graph_weight = settings.graph_weight if options.graph_weight is None else options.graph_weight
-    graph = mode == "graph" or (mode == "hybrid" and graph_weight > 0 and depth > 0)
+    fuse_graph = graph_weight > 0 and depth > 0
+    if embedding is None and (mode == "vector" or (mode == "hybrid" and not fuse_graph)):
+        mode = "lexical"  # no vector index: words (hybrid then fuses words and the graph)
+    graph = mode == "graph" or (mode == "hybrid" and fuse_graph)
     seeds_needed = max(settings.graph_seeds, want) if mode == "graph" else settings.graph_seeds
     vector: list[tuple[str, float]] = []
     words: list[tuple[str, float]] = []

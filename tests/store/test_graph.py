@@ -87,6 +87,9 @@ def test_links_written_with_the_value_and_by_link_are_stored_and_walked(
     assert scored(zero) == ["a"]
     # Plain LangGraph search ops are unchanged: no graph, words only.
     assert scored(store.search(("conv",), query="tea")) == ["a"]
+    # Without a vector index, hybrid search with a graph weight fuses words and the graph.
+    fused = store.search(("conv",), query="tea", graph_weight=1.0, graph_depth=2)
+    assert scored(fused) == ["a", "b", "c"]
 
 
 def test_hybrid_fuses_the_graph_ranking_by_weight(mongo_client, database_name):
