@@ -662,8 +662,8 @@ def store_run(
             rows.append(
                 f"| {label} | {r} | {scores.mean(scores.hit, 10):.1f} | {p50:.1f} | {p95:.1f} |"
             )
-            print(rows[-1], flush=True)
             details.append(per_category_table(f"\nGenesisStore {label}", scores))
+            print(rows[-1], details[-1], sep="\n", flush=True)  # each mode as it ends
         print("(latency per question includes embedding the question and the MongoDB reads)")
         print("\n".join(rows))
         print("\n".join(details))
