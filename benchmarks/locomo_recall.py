@@ -558,12 +558,12 @@ STORE_MODES: dict[str, tuple[str, dict, dict]] = {
     "graph": ("main", {"search_mode": "graph"}, {}),
     "hybrid": ("main", {"search_mode": "hybrid", "graph_weight": 0.0}, {}),
     "hybrid+graph": ("main", {"search_mode": "hybrid", "graph_weight": 1.0}, {}),
-    "hybrid+graph, auto links": (
+    "hybrid+graph+auto": (
         "auto",
         {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {"by": "names"}},
         {},
     ),
-    "hybrid+graph, auto links only": (
+    "hybrid+graph+auto-only": (
         "auto-only",
         {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {"by": "names"}},
         {},
