@@ -9,10 +9,13 @@ temporary folder unless ``--uri`` is given; every implementation gets its own da
   ``find`` with ``$in`` on ``_id``); the ratio GenesisStore / raw is the figure;
 * MongoDB round trips per batch (commands counted with pymongo's command monitoring) for batch
   sizes 10, 100 and 1000;
-* batched puts/s and gets/s of ``langgraph-store-mongodb``'s ``MongoDBStore``.
+* batched puts/s and gets/s of ``langgraph-store-mongodb``'s ``MongoDBStore``;
+* concurrent single async calls (``asyncio.gather`` of N ``aget``/``aput``/``asearch`` calls in one
+  event loop, as parallel graph nodes make them) against one ``abatch`` of the same N ops, with the
+  store's coalescing on (the default) and off.
 
 Targets (issue 2): batched put/get >= 0.8x raw pymongo; round trips per batch independent of the
-batch size; >= 10x ``MongoDBStore``.
+batch size; >= 10x ``MongoDBStore``. Issue 11: concurrent single calls >= 0.5x one batch.
 
 Usage::
 
@@ -27,6 +30,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -39,8 +43,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph.store.base import GetOp, PutOp
-from pymongo import MongoClient, UpdateOne, monitoring
+from langgraph.store.base import GetOp, PutOp, SearchOp
+from pymongo import AsyncMongoClient, MongoClient, UpdateOne, monitoring
 
 from langgraph_genesis_memory import GenesisStore, LocalServer
 from langgraph_genesis_memory._connection import client_options
@@ -504,6 +508,99 @@ def bench_mongodbstore(
         client.close()
 
 
+def bench_concurrent(
+    uri: str, database: str, *, calls: int, rounds: int
+) -> list[tuple[str, float, float, float]]:
+    """``calls`` concurrent single async calls vs one ``abatch`` of the same ops.
+
+    Two stores on the same collection (an ``AsyncMongoClient`` each), one coalescing (the
+    default) and one not (``coalesce=False``); each round times, in turn, the one batch and the
+    gathered single calls on both, so the three figures come from the same moments of the run.
+
+    Returns:
+        ``(operation, batch ops/s, coalesced ops/s, uncoalesced ops/s)`` per operation.
+    """
+    keys = [(namespace_of(i), f"c{i}") for i in range(calls)]
+
+    def gets(store: GenesisStore) -> list[Any]:
+        return [store.aget(ns, key) for ns, key in keys]
+
+    def puts(store: GenesisStore) -> list[Any]:
+        return [store.aput(ns, key, value_of(i, 1)) for i, (ns, key) in enumerate(keys)]
+
+    def searches(store: GenesisStore) -> list[Any]:
+        return [
+            store.asearch(namespace_of(i), filter={"group": i % 7}, limit=5)
+            for i in range(calls // 10)
+        ]
+
+    cases: list[tuple[str, Callable[[GenesisStore], list[Any]], list[Any]]] = [
+        ("aget", gets, [GetOp(ns, key) for ns, key in keys]),
+        ("aput", puts, [PutOp(ns, key, value_of(i, 1)) for i, (ns, key) in enumerate(keys)]),
+        (
+            "asearch (filter)",
+            searches,
+            [
+                SearchOp(namespace_of(i), filter={"group": i % 7}, limit=5)
+                for i in range(calls // 10)
+            ],
+        ),
+    ]
+
+    async def run() -> list[tuple[str, float, float, float]]:
+        clients = [AsyncMongoClient(uri, **client_options(30_000)) for _ in range(2)]
+        merged = GenesisStore(async_client=clients[0], database=database, ttl_index=False)
+        single = GenesisStore(
+            async_client=clients[1], database=database, ttl_index=False, coalesce=False
+        )
+        try:
+            await merged.asetup()
+            await merged.abatch([PutOp(ns, key, value_of(i)) for i, (ns, key) in enumerate(keys)])
+            out = []
+            for name, make, ops in cases:
+                spent = {"batch": 0.0, "merged": 0.0, "single": 0.0}
+                for round_no in range(rounds + 1):  # round 0 warms up and is not counted
+                    times = {}
+                    start = time.perf_counter()
+                    await merged.abatch(ops)
+                    times["batch"] = time.perf_counter() - start
+                    for label, store in (("merged", merged), ("single", single)):
+                        start = time.perf_counter()
+                        await asyncio.gather(*make(store))
+                        times[label] = time.perf_counter() - start
+                    if round_no:
+                        for label, spent_now in times.items():
+                            spent[label] += spent_now
+                n = len(ops) * rounds
+                out.append((name, n / spent["batch"], n / spent["merged"], n / spent["single"]))
+            await clients[0].drop_database(database)
+            return out
+        finally:
+            for client in clients:
+                await client.close()
+
+    return asyncio.run(run())
+
+
+def print_concurrent(rows: list[tuple[str, float, float, float]], calls: int) -> None:
+    """Concurrent single calls vs one batch."""
+    print(
+        f"\nConcurrent single async calls (asyncio.gather of {calls}; asearch: {calls // 10}) "
+        "vs one abatch of the same ops, ops/s"
+    )
+    head = (
+        f"{'operation':<17} | {'one abatch':>10} | {'coalesced':>10} {'ratio':>6} | "
+        f"{'coalesce=False':>14} {'ratio':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, batch, merged, single in rows:
+        print(
+            f"{name:<17} | {batch:>10,.0f} | {merged:>10,.0f} {merged / batch:>5.2f}x | "
+            f"{single:>14,.0f} {single / batch:>5.2f}x"
+        )
+
+
 # -- output ------------------------------------------------------------------------------------
 def print_main_table(rows: list[Row], batch: int) -> None:
     """The GenesisStore vs raw pymongo table."""
@@ -562,6 +659,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--mongodbstore-items", type=int, help="items for MongoDBStore (default: --items)"
     )
     parser.add_argument("--skip-mongodbstore", action="store_true")
+    parser.add_argument(
+        "--concurrent", type=int, help="concurrent single calls per gather (default 1000)"
+    )
     return parser.parse_args(argv)
 
 
@@ -611,6 +711,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             prepared.append((name, variant))
         print_index_cost(bench_index_cost(store, prepared, items=items, batch=batch))
         print_round_trips(round_trips(store, g_counter, raw, r_counter, sizes), sizes)
+        calls = args.concurrent or (200 if args.quick else 1000)
+        concurrent = bench_concurrent(
+            uri, f"bench_concurrent_{run}", calls=calls, rounds=2 if args.quick else 5
+        )
+        print_concurrent(concurrent, calls)
         by_name = {row.name: row for row in rows}
         print("\nTargets")
         for label, row in (
@@ -621,6 +726,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ratio = row.genesis.throughput / row.raw.throughput
             verdict = "met" if ratio >= 0.8 else "NOT met"
             print(f"  {label:<24} >= 0.8x raw pymongo: {ratio:.2f}x  {verdict}")
+        for name, batch_rate, merged_rate, _single in concurrent:
+            ratio = merged_rate / batch_rate
+            verdict = "met" if ratio >= 0.5 else "NOT met"
+            print(f"  concurrent {name:<13} >= 0.5x one batch: {ratio:.2f}x  {verdict}")
         if not args.skip_mongodbstore:
             m_put, g_put_m, m_get, g_get_m, put_rt, get_rt = bench_mongodbstore(
                 store,
