@@ -317,7 +317,7 @@ def validate_namespace(namespace: object, *, reserved: bool = False) -> tuple[st
     """
     try:
         # A tuple of hashable labels: checked once (errors are never cached).
-        labels = _checked_tuple(namespace)  # type: ignore[arg-type]
+        labels = _checked_tuple(namespace)
     except TypeError:  # not a tuple, or an unhashable label: checked (and refused) in full
         labels = _labels(namespace, "A namespace", allow_list=False)
     if not labels:
