@@ -36,6 +36,8 @@ from langgraph_genesis_memory._migrations import Migration, plan_optional_indexe
 from langgraph_genesis_memory._mongo import PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Services
+from langgraph_genesis_memory.access import AccessPolicy
+from langgraph_genesis_memory.access import Grant as _Grant
 from langgraph_genesis_memory.errors import ConfigurationError, InvalidArgumentError
 from langgraph_genesis_memory.index._base import (
     AsyncDerivedIndex,
@@ -45,6 +47,7 @@ from langgraph_genesis_memory.index._base import (
 from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.index._lexical import WordRanker
 from langgraph_genesis_memory.index._words import SqliteWordIndex
+from langgraph_genesis_memory.store._access import AccessControl
 from langgraph_genesis_memory.store._batch import StoreSchema, check_ops, plan_batch
 from langgraph_genesis_memory.store._calls import (
     delete_op,
@@ -178,7 +181,7 @@ TEXT_INDEX = IndexModel(
 """MongoDB's text index, used only with ``lexical="text_index"``."""
 
 
-class GenesisStore(PlanRunner, BaseStore):
+class GenesisStore(AccessControl, PlanRunner, BaseStore):
     """LangGraph's ``BaseStore`` on MongoDB: namespaced JSON memories shared by agents.
 
     Pass it to ``StateGraph.compile(store=...)`` or ``@entrypoint(store=...)``; nodes reach it via
@@ -241,6 +244,11 @@ class GenesisStore(PlanRunner, BaseStore):
             ``asearch``, ``alist_namespaces``) made in one event-loop tick into one batch
             (default ``True``; see :mod:`langgraph_genesis_memory.store._coalesce`). Each caller
             still gets its own result or its own error.
+        access: An :class:`~langgraph_genesis_memory.access.AccessPolicy`: every op is then
+            checked for the acting principal, a view's (:meth:`as_principal`) or the run's
+            ``config["configurable"]`` ``agent_id``/``tenant_id``/``user_id``; denied ops and
+            ops without a principal raise ``AccessDeniedError`` before any I/O. See
+            ``docs/access-control.md``. Default ``None``: no policy.
 
     Raises:
         ConfigurationError: If neither client is given, a TTL is not a positive number, or the
@@ -279,6 +287,7 @@ class GenesisStore(PlanRunner, BaseStore):
         ttl_index: bool = True,
         coalesce: bool = True,
         filter_indexes: Sequence[str] = (),
+        access: AccessPolicy | None = None,
     ) -> None:
         if client is None and async_client is None:
             raise ConfigurationError(
@@ -333,7 +342,12 @@ class GenesisStore(PlanRunner, BaseStore):
             ),
         )
         self._ranker = WordRanker()
-        self._coalescer = Coalescer(self.abatch, self._check_op) if coalesce else None
+        if access is not None and not isinstance(access, AccessPolicy):
+            raise ConfigurationError(f"access must be an AccessPolicy; got {access!r:.80}.")
+        self.access_policy = access
+        self._coalescer = (
+            Coalescer(self._abatch_as, self._check_op, keyed=True) if coalesce else None
+        )
         self._timeout_ms = timeout_ms
         self.ttl_index = ttl_index
         self.filter_indexes = _filter_index_models(filter_indexes)
@@ -364,6 +378,7 @@ class GenesisStore(PlanRunner, BaseStore):
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
+        access: AccessPolicy | None = None,
     ) -> Iterator[GenesisStore]:
         """Open a store on a MongoDB deployment and close its client on exit.
 
@@ -383,7 +398,7 @@ class GenesisStore(PlanRunner, BaseStore):
         Args:
             conn_string: A MongoDB connection string.
             database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k,
-                filter_indexes: As the constructor (``lexical=None``: see above).
+                filter_indexes, access: As the constructor (``lexical=None``: see above).
             words_path: The word index's SQLite file when ``lexical`` is ``"index"``.
             ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
                 deployments and off in local mode.
@@ -407,7 +422,7 @@ class GenesisStore(PlanRunner, BaseStore):
         """
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k,
-                   "filter_indexes": filter_indexes}  # fmt: skip
+                   "filter_indexes": filter_indexes, "access": access}  # fmt: skip
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = None
@@ -454,6 +469,7 @@ class GenesisStore(PlanRunner, BaseStore):
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
+        access: AccessPolicy | None = None,
     ) -> AsyncIterator[GenesisStore]:
         """Async twin of :meth:`from_conn_string` (same arguments).
 
@@ -464,7 +480,7 @@ class GenesisStore(PlanRunner, BaseStore):
         """
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k,
-                   "filter_indexes": filter_indexes}  # fmt: skip
+                   "filter_indexes": filter_indexes, "access": access}  # fmt: skip
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = avectors = None
@@ -528,23 +544,30 @@ class GenesisStore(PlanRunner, BaseStore):
         Raises:
             InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
             ConfigurationError: For a bad op; nothing of the batch is written.
+            AccessDeniedError: With an access policy, for a denied op or a missing principal;
+                nothing of the batch is written.
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        return self._run(plan_batch(ops, self._schema, self._clock()))
+        return self._run(plan_batch(ops, self._schema, self._clock(), self._grant()))
 
-    def _check_op(self, op: Op) -> None:
+    def _check_op(self, op: Op, grant: _Grant | None = None) -> None:
         """Validate one op as :meth:`batch` would (raises its documented error)."""
-        check_ops([op], self._schema)
+        check_ops([op], self._schema, grant)
 
     async def _submit(self, op: Op) -> Result:
-        """Run one op, merged with the other single-op calls of this tick (``coalesce``)."""
+        """Run one op, merged with the other single-op calls of this tick (``coalesce``) made
+        by the same principal."""
+        grant = self._grant()  # the caller's principal, resolved in the caller's context
         if self._coalescer is None:
-            return (await self.abatch([op]))[0]
-        return await self._coalescer.submit(op)
+            return (await self._abatch_as([op], grant))[0]
+        return await self._coalescer.submit(op, grant)
+
+    async def _abatch_as(self, ops: Iterable[Op], grant: _Grant | None) -> list[Result]:
+        return await self._arun(plan_batch(ops, self._schema, self._clock(), grant))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of :meth:`batch`, on the ``AsyncMongoClient`` (same semantics and errors)."""
-        return await self._arun(plan_batch(ops, self._schema, self._clock()))
+        return await self._abatch_as(ops, self._grant())
 
     def put(
         self,
