@@ -58,6 +58,7 @@ from langgraph_genesis_memory.store._calls import (
 )
 from langgraph_genesis_memory.store._coalesce import Coalescer
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
+from langgraph_genesis_memory.store._purge import Erasure
 from langgraph_genesis_memory.store._search import LexicalEngine, SearchMode, SearchSettings
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._writes import plan_sweep_items
@@ -181,7 +182,7 @@ TEXT_INDEX = IndexModel(
 """MongoDB's text index, used only with ``lexical="text_index"``."""
 
 
-class GenesisStore(AccessControl, PlanRunner, BaseStore):
+class GenesisStore(AccessControl, Erasure, PlanRunner, BaseStore):
     """LangGraph's ``BaseStore`` on MongoDB: namespaced JSON memories shared by agents.
 
     Pass it to ``StateGraph.compile(store=...)`` or ``@entrypoint(store=...)``; nodes reach it via
