@@ -367,6 +367,9 @@ class AccessPolicy:
           store without a policy);
         * tenant ``("business", tenant_id, ...)`` (sessions and handoffs live here) and session
           ``("short_term", tenant_id, ...)``: read, write, delete by principals of that tenant;
+        * the session manager's directory ``("business", "%sessions")`` (session id -> tenant):
+          read and write by every principal (so sessions can be started and found
+          by id; it reveals session ids and their tenants' names, nothing of their content);
         * user ``("user", tenant_id, user_id, ...)``: read, write, delete by that user of that
           tenant only;
         * agent ``("agent", agent_id, ...)``: read and write (and delete with
@@ -381,6 +384,7 @@ class AccessPolicy:
             (
                 AccessRule(("system", "**")),
                 AccessRule(("business", "{tenant_id}", "**"), rwd),
+                AccessRule(("business", "%sessions"), frozenset({"read", "write"})),
                 AccessRule(("short_term", "{tenant_id}", "**"), rwd),
                 AccessRule(("user", "{tenant_id}", "{user_id}", "**"), rwd),
                 AccessRule(("agent", "{agent_id}", "**"), agent),

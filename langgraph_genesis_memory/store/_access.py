@@ -20,18 +20,26 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from langgraph.config import get_config
 from langgraph.store.base import MatchCondition
 
-from langgraph_genesis_memory.access import AccessPolicy, Action, Grant, Pattern, Principal
+from langgraph_genesis_memory.access import (
+    PRINCIPAL_KEYS,
+    AccessPolicy,
+    Action,
+    Grant,
+    Pattern,
+    Principal,
+)
 from langgraph_genesis_memory.errors import AccessDeniedError, ConfigurationError
 from langgraph_genesis_memory.store._documents import NAMESPACE_SEP, encode_path
 
 _AFTER_SEP = "\x02"
 _END = "(?![\\s\\S])"
+_RUNTIME_KEY = "__pregel_runtime"  # where LangGraph keeps the run's Runtime in configurable
 NOTHING: dict[str, Any] = {"ns_key": {"$in": []}}
 """A clause no document matches."""
 
@@ -100,13 +108,24 @@ def listing_clause(grant: Grant | None, conditions: Sequence[MatchCondition]) ->
 
 
 def principal_from_run() -> Principal:
-    """The principal named by the current LangGraph run's ``config["configurable"]``
-    (:data:`~langgraph_genesis_memory.access.PRINCIPAL_KEYS`); empty outside a run."""
+    """The principal of the current LangGraph run: ``config["configurable"]`` keys
+    :data:`~langgraph_genesis_memory.access.PRINCIPAL_KEYS`, overridden by the run context's
+    fields of the same names (``context=`` of ``invoke``, as the memory tools read them); empty
+    outside a run."""
     try:
         config = get_config()
     except RuntimeError:  # not inside a runnable context
         return Principal()
-    return Principal.from_config(config)
+    configurable = dict(config.get("configurable") or {})
+    context = getattr(configurable.get(_RUNTIME_KEY), "context", None)
+    if context is not None:
+        for key in PRINCIPAL_KEYS:
+            value = (
+                context.get(key) if isinstance(context, Mapping) else getattr(context, key, None)
+            )
+            if value not in (None, ""):
+                configurable[key] = value
+    return Principal.from_config({"configurable": configurable})
 
 
 class AccessControl:

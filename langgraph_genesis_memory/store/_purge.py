@@ -294,6 +294,7 @@ class Erasure(PlanRunner):
         with saver._known_elements.forgetting(None):
             threads, count = saver._run(plan, per_request=True)
         saver._known_elements.forget(threads)
+        saver._owners.forget(threads)
         return replace(receipt, threads=len(threads), checkpoints=count)
 
     async def apurge(
@@ -317,4 +318,5 @@ class Erasure(PlanRunner):
         with saver._known_elements.forgetting(None):
             threads, count = await saver._arun(threads_plan, per_request=True)
         saver._known_elements.forget(threads)
+        saver._owners.forget(threads)
         return replace(receipt, threads=len(threads), checkpoints=count)
