@@ -442,3 +442,47 @@ def test_enforcement_adds_no_round_trip() -> None:
     find, aggregate = guarded[0].requests[1], guarded[0].requests[2]
     assert isinstance(find, Find) and isinstance(aggregate, Aggregate)
     assert "ns_key" in str(find.filter) and "ns_key" in str(aggregate.pipeline[0])
+
+
+# -- scopes ---------------------------------------------------------------------------------------
+def test_scope_namespaces_policy_and_ttls() -> None:
+    from langgraph.store.base import NOT_PROVIDED
+
+    from langgraph_genesis_memory import MEMORY_LAYERS
+    from langgraph_genesis_memory.access import (
+        SCOPE_TTL,
+        agent_namespace,
+        session_namespace,
+        system_namespace,
+        tenant_namespace,
+        user_namespace,
+    )
+
+    assert system_namespace("schemas") == ("system", "schemas")
+    assert tenant_namespace("acme", "docs") == ("business", "acme", "docs")
+    assert user_namespace("acme", "a.b") == ("user", "acme", "a%2Eb")
+    assert session_namespace("acme", "s1") == ("short_term", "acme", "s1")
+    assert agent_namespace("qa") == ("agent", "qa")
+    with pytest.raises(ConfigurationError):
+        tenant_namespace("")
+    policy = AccessPolicy.scoped()
+    alice = Principal(agent_id="qa", tenant_id="acme", user_id="a.b")
+    other = Principal(agent_id="builder", tenant_id="globex", user_id="bob")
+    own = [tenant_namespace("acme", "docs"), user_namespace("acme", "a.b", "prefs"),
+           session_namespace("acme", "s1"), agent_namespace("qa", "notes")]  # fmt: skip
+    for namespace in own:
+        assert policy.allows(alice, "write", namespace)
+        assert not policy.allows(other, "read", namespace)
+    assert not policy.allows(alice, "delete", agent_namespace("qa"))
+    assert AccessPolicy.scoped(agent_delete=True).allows(alice, "delete", agent_namespace("qa"))
+    assert not policy.allows(Principal(tenant_id="acme", user_id="bob"), "read",
+                             user_namespace("acme", "a.b"))  # fmt: skip
+    for who in (alice, other):
+        assert policy.allows(who, "read", system_namespace("schemas"))
+        assert not policy.allows(who, "write", system_namespace("schemas"))
+    store = GenesisStore(client=object(), namespace_ttl=SCOPE_TTL)  # type: ignore[arg-type]
+    resolve = store.ttl_policy.resolve
+    assert resolve(user_namespace("acme", "u"), NOT_PROVIDED) == MEMORY_LAYERS["long_term"]
+    assert resolve(session_namespace("acme", "s"), NOT_PROVIDED) == MEMORY_LAYERS["session"]
+    assert resolve(agent_namespace("qa"), NOT_PROVIDED) == MEMORY_LAYERS["short_term"]
+    assert resolve(system_namespace("x"), NOT_PROVIDED) is None
