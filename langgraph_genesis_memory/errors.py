@@ -242,6 +242,7 @@ class AccessDeniedError(GenesisMemoryError, PermissionError):
         principal: Who asked (a :class:`~langgraph_genesis_memory.access.Principal`, or ``None``).
         action: ``"read"``, ``"write"``, ``"delete"`` or ``"purge"`` (``None`` without principal).
         namespace: The namespace refused, or ``None``.
+        key: The item key of a refused get, put or delete, or ``None``.
     """
 
     def __init__(
@@ -250,8 +251,10 @@ class AccessDeniedError(GenesisMemoryError, PermissionError):
         principal: object = None,
         action: str | None = None,
         namespace: tuple[str, ...] | None = None,
+        key: str | None = None,
     ) -> None:
         super().__init__(message)
         self.principal = principal
         self.action = action
         self.namespace = namespace
+        self.key = key

@@ -44,7 +44,9 @@ NOTHING: dict[str, Any] = {"ns_key": {"$in": []}}
 """A clause no document matches."""
 
 
-def require(grant: Grant | None, action: Action, namespace: tuple[str, ...]) -> None:
+def require(
+    grant: Grant | None, action: Action, namespace: tuple[str, ...], key: str | None = None
+) -> None:
     """Raise unless ``grant`` allows ``action`` on ``namespace`` (no grant: no policy).
 
     Raises:
@@ -57,6 +59,7 @@ def require(grant: Grant | None, action: Action, namespace: tuple[str, ...]) -> 
             grant.principal,
             action,
             namespace,
+            key,
         )
 
 

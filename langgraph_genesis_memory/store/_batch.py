@@ -135,7 +135,7 @@ def _validate(
         if isinstance(op, GetOp):
             validate_refresh_ttl(op.refresh_ttl)
             prepared.append(item_id(validate_namespace(op.namespace), validate_key(op.key)))
-            require(access, "read", op.namespace)
+            require(access, "read", op.namespace, op.key)
         elif isinstance(op, SearchOp):
             prefix = validate_namespace_prefix(op.namespace_prefix)
             validate_page(op.limit, op.offset)
@@ -156,7 +156,7 @@ def _validate(
             prepared.append(listing_clause(access, conditions))
         elif isinstance(op, PutOp):
             put = _prepare_put(op, schema)
-            require(access, "write" if put.value is not None else "delete", put.namespace)
+            require(access, "delete" if put.value is None else "write", put.namespace, op.key)
             doc_id = item_id(put.namespace, op.key)
             put.positions = [*(puts[doc_id].positions if doc_id in puts else []), position]
             puts[doc_id] = put

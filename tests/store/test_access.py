@@ -486,3 +486,40 @@ def test_scope_namespaces_policy_and_ttls() -> None:
     assert resolve(session_namespace("acme", "s"), NOT_PROVIDED) == MEMORY_LAYERS["session"]
     assert resolve(agent_namespace("qa"), NOT_PROVIDED) == MEMORY_LAYERS["short_term"]
     assert resolve(system_namespace("x"), NOT_PROVIDED) is None
+
+
+# -- audit ----------------------------------------------------------------------------------------
+async def test_denied_ops_and_writes_are_audited(admin: GenesisStore, mode: str) -> None:
+    audited = GenesisStore(client=admin.client, async_client=admin.async_client,
+                           database=admin.database, access=POLICY, audit_ttl=60)  # fmt: skip
+    audited.setup()
+    qa = Api(audited.as_principal(agent_id="qa_agent"), mode)
+    await qa.put(("agent", "qa"), "fresh", {"text": "allowed"})
+    await qa.get(("agent", "qa"), "fresh")  # allowed reads are not recorded
+    with pytest.raises(AccessDeniedError):
+        await qa.put(("agent", "builder"), "b1", {"text": "denied"})
+    with pytest.raises(AccessDeniedError):
+        await qa.get(("system", "secret"), "s1")
+    with pytest.raises(AccessDeniedError):
+        await qa.batch([PutOp(("agent", "qa"), "x", {"v": 1}), GetOp(("agent", "builder"), "b1")])
+    with pytest.raises(AccessDeniedError):
+        await Api(audited, mode).get(("agent", "qa"), "q1")  # no principal
+    records = audited.list_audit()
+    assert [(r.op, r.namespace, r.key, r.allowed) for r in reversed(records)] == [
+        ("put", ("agent", "qa"), "fresh", True),
+        ("put", ("agent", "builder"), "b1", False),
+        ("get", ("system", "secret"), "s1", False),
+        ("get", ("agent", "builder"), "b1", False),
+        ("get", ("agent", "qa"), "q1", False),
+    ]
+    assert all(r.agent_id == "qa_agent" for r in records[1:])
+    assert records[0].agent_id is None and "no principal" in (records[0].reason or "")
+    denied = await audited.alist_audit(agent_id="qa_agent", allowed=False, limit=2)
+    assert [r.key for r in denied] == ["b1", "s1"]
+    audit = admin.client[admin.database][audited.audit_collection]
+    assert any(ix.get("expireAfterSeconds") == 0 for ix in audit.index_information().values())
+    assert all(doc["expires_at"] > doc["at"] for doc in audit.find())
+    with pytest.raises(AccessDeniedError):
+        audited.as_principal(agent_id="qa_agent").list_audit()
+    with pytest.raises(ConfigurationError):
+        GenesisStore(client=admin.client, audit_ttl=0)
