@@ -69,6 +69,7 @@ from langgraph_genesis_memory.store._calls import (
     search_op,
 )
 from langgraph_genesis_memory.store._coalesce import Coalescer
+from langgraph_genesis_memory.store._crypto import FieldCipher, plan_opened
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store._purge import Erasure
 from langgraph_genesis_memory.store._search import LexicalEngine, SearchMode, SearchSettings
@@ -270,6 +271,11 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         audit_ttl: Record denied ops and applied writes in ``<collection>_audit`` for this many
             minutes (MongoDB's TTL index, created by ``setup()``); read them with
             :meth:`list_audit`. Default ``None``: no audit log.
+        encrypt_fields: Dotted paths of value fields encrypted in the process before they are
+            sent (Fernet, the ``encryption`` extra), decrypted in results; they cannot be
+            filtered or embedded (see :mod:`langgraph_genesis_memory.store._crypto`).
+        encryption_key: The Fernet key(s) for ``encrypt_fields`` (comma-separated; the first
+            encrypts). Default: ``GENESIS_ENCRYPTION_KEY``.
 
     Raises:
         ConfigurationError: If neither client is given, a TTL is not a positive number, or the
@@ -310,6 +316,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         filter_indexes: Sequence[str] = (),
         access: AccessPolicy | None = None,
         audit_ttl: float | None = None,
+        encrypt_fields: Sequence[str] = (),
+        encryption_key: str | None = None,
     ) -> None:
         if client is None and async_client is None:
             raise ConfigurationError(
@@ -372,6 +380,13 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         ):
             raise ConfigurationError(f"audit_ttl must be positive minutes; got {audit_ttl!r}.")
         self.audit_ttl = audit_ttl
+        self._cipher = FieldCipher(encrypt_fields, encryption_key) if encrypt_fields else None
+        fields = list((self.index_config or {}).get("fields") or [])
+        if self._cipher is not None and any(self._cipher.covers(f) for f in fields):
+            raise ConfigurationError(
+                f"index fields {fields!r} name an encrypted field: encrypted fields cannot be "
+                "embedded (index other fields, or '$' to embed the rest of the value)."
+            )
         self._coalescer = (
             Coalescer(self._abatch_as, self._check_op, keyed=True) if coalesce else None
         )
@@ -407,6 +422,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         timeout_ms: int | None = None,
         access: AccessPolicy | None = None,
         audit_ttl: float | None = None,
+        encrypt_fields: Sequence[str] = (),
+        encryption_key: str | None = None,
     ) -> Iterator[GenesisStore]:
         """Open a store on a MongoDB deployment and close its client on exit.
 
@@ -426,7 +443,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         Args:
             conn_string: A MongoDB connection string.
             database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k,
-                filter_indexes, access, audit_ttl: As the constructor (``lexical=None``: see above).
+                filter_indexes, access, audit_ttl, encrypt_fields, encryption_key: As the
+                constructor (``lexical=None``: see above).
             words_path: The word index's SQLite file when ``lexical`` is ``"index"``.
             ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
                 deployments and off in local mode.
@@ -451,7 +469,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k,
                    "filter_indexes": filter_indexes, "access": access,
-                   "audit_ttl": audit_ttl}  # fmt: skip
+                   "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
+                   "encryption_key": encryption_key}  # fmt: skip
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = None
@@ -500,6 +519,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         timeout_ms: int | None = None,
         access: AccessPolicy | None = None,
         audit_ttl: float | None = None,
+        encrypt_fields: Sequence[str] = (),
+        encryption_key: str | None = None,
     ) -> AsyncIterator[GenesisStore]:
         """Async twin of :meth:`from_conn_string` (same arguments).
 
@@ -511,7 +532,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k,
                    "filter_indexes": filter_indexes, "access": access,
-                   "audit_ttl": audit_ttl}  # fmt: skip
+                   "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
+                   "encryption_key": encryption_key}  # fmt: skip
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = avectors = None
@@ -585,6 +607,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
         """The batch plan for the acting principal (``grant``: already resolved), audited
         when the store keeps an audit log."""
         now, ttl = self._clock(), self.audit_ttl
+        if self._cipher is not None:
+            ops = self._cipher.seal_ops(ops)  # raises for encrypted filters and index paths
         if grant is NOT_PROVIDED:
             grant = _MERGED_GRANT.get()  # set while the coalescer runs a merged batch
         if grant is NOT_PROVIDED:
@@ -595,6 +619,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
                     raise
                 return plan_denied_then_raise(ops, error, now, ttl, self.audit_collection)
         plan = plan_batch(ops, self._schema, now, grant)
+        if self._cipher is not None:
+            plan = plan_opened(plan, self._cipher)
         if ttl is None:
             return plan
         return plan_audited(plan, ops, grant, now, ttl, self.audit_collection)
@@ -602,6 +628,8 @@ class GenesisStore(AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
     def _check_op(self, op: Op, grant: _Grant | None = None) -> None:
         """Validate one op as :meth:`batch` would (raises its documented error)."""
         check_ops([op], self._schema, grant)
+        if self._cipher is not None:
+            self._cipher.seal_ops([op])
 
     async def _submit(self, op: Op) -> Result:
         """Run one op, merged with the other single-op calls of this tick (``coalesce``) made
