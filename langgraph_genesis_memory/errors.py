@@ -236,11 +236,14 @@ class AccessDeniedError(GenesisMemoryError, PermissionError):
     (see :mod:`langgraph_genesis_memory.access`). Also raised when a store built with
     ``access=`` runs an op without a principal (no ``agent_id``/``tenant_id``/``user_id`` in the
     run's ``config["configurable"]``, or outside a graph run), and by administrative calls
-    (``purge``) made through a principal's view.
+    (``purge``, ``list_audit``, ``as_principal``) made through a principal's view or inside a
+    run that names a principal.
 
     Attributes:
         principal: Who asked (a :class:`~langgraph_genesis_memory.access.Principal`, or ``None``).
-        action: ``"read"``, ``"write"``, ``"delete"`` or ``"purge"`` (``None`` without principal).
+        action: ``"read"``, ``"write"``, ``"delete"``, or ``"admin"`` for an administrative
+            call (``purge``, ``list_audit``, ``as_principal``) made as a principal; ``None``
+            without principal.
         namespace: The namespace refused, or ``None``.
         key: The item key of a refused get, put or delete, or ``None``.
     """

@@ -131,6 +131,27 @@ def principal_from_run() -> Principal:
     return Principal.from_config({"configurable": configurable})
 
 
+def require_admin(store: Any, what: str) -> None:
+    """Refuse an administrative call (``purge``, ``list_audit``, ``as_principal``) made through
+    a principal's view, or by a store with a policy inside a run that names a principal.
+
+    Raises:
+        AccessDeniedError: In those cases.
+    """
+    principal = getattr(store, "_principal", None)
+    if principal is None and getattr(store, "access_policy", None) is not None:
+        from_run = principal_from_run()
+        principal = None if from_run.empty else from_run
+    if principal is not None:
+        raise AccessDeniedError(
+            f"{what} is an administrative operation: {principal.describe()} may not call it. "
+            "Call it outside any principal's view or run (a store without access=, on the "
+            "same client, will do).",
+            principal,
+            "admin",
+        )
+
+
 class AccessControl:
     """The access-control part of ``GenesisStore``: resolving the acting principal and views.
 
@@ -193,6 +214,9 @@ class AccessControl:
         Raises:
             ConfigurationError: If the store has no access policy (build it with ``access=``),
                 or no id is given.
+            AccessDeniedError: When called on a view, or inside a run whose configuration names
+                a principal: a principal cannot make itself another one (make views where the
+                graph is built, not in its nodes).
 
         Example:
             >>> qa = store.as_principal(agent_id="qa_agent")  # doctest: +SKIP
@@ -203,6 +227,7 @@ class AccessControl:
                 "as_principal() needs a store with an access policy: "
                 "GenesisStore(..., access=AccessPolicy(...))."
             )
+        require_admin(self, "as_principal()")
         principal = Principal(agent_id=agent_id, tenant_id=tenant_id, user_id=user_id)
         if principal.empty:
             raise ConfigurationError("as_principal() needs agent_id, tenant_id or user_id.")

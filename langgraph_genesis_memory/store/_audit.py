@@ -30,6 +30,7 @@ from langgraph_genesis_memory._mongo import BulkWrite, Failed, Find, PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.access import PRINCIPAL_KEYS, Grant, Principal
 from langgraph_genesis_memory.errors import AccessDeniedError, InvalidArgumentError
+from langgraph_genesis_memory.store._access import require_admin
 
 logger = logging.getLogger("langgraph_genesis_memory.store")
 
@@ -231,13 +232,7 @@ class Auditing(PlanRunner):
         since: object,
         limit: object,
     ) -> Plan[list[AuditRecord]]:
-        if self._principal is not None:
-            raise AccessDeniedError(
-                "list_audit() is an administrative operation: call it on the store, not on a "
-                "principal's view.",
-                self._principal,
-                "read",
-            )
+        require_admin(self, "list_audit()")
         query = audit_query(agent_id, tenant_id, user_id, allowed, since, limit)
         return plan_list_audit(self.audit_collection, query, int(limit))  # type: ignore[call-overload]
 
@@ -264,7 +259,8 @@ class Auditing(PlanRunner):
 
         Raises:
             InvalidArgumentError: For a bad argument (before any I/O).
-            AccessDeniedError: On a principal's view.
+            AccessDeniedError: On a principal's view, or by a store with a policy inside a run
+                naming a principal.
         """
         return self._run(self._audit_plan(agent_id, tenant_id, user_id, allowed, since, limit))
 

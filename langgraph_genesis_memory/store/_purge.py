@@ -34,7 +34,7 @@ from typing import Any
 from langgraph_genesis_memory._mongo import Count, Delete, Failed, Find, Parallel, PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import IndexDelete, IndexName
-from langgraph_genesis_memory.errors import AccessDeniedError, InvalidArgumentError
+from langgraph_genesis_memory.errors import InvalidArgumentError
 from langgraph_genesis_memory.sessions._layout import (
     archive_namespace,
     directory_namespace,
@@ -43,7 +43,7 @@ from langgraph_genesis_memory.sessions._layout import (
     sessions_namespace,
     short_term_namespace,
 )
-from langgraph_genesis_memory.store._access import principal_from_run
+from langgraph_genesis_memory.store._access import require_admin
 from langgraph_genesis_memory.store._documents import item_id, split_id
 from langgraph_genesis_memory.store._queries import prefix_range
 from langgraph_genesis_memory.store._validation import validate_namespace
@@ -238,15 +238,7 @@ class Erasure(PlanRunner):
     access_policy: Any = None
 
     def _purge_scope(self, prefix: object, tenant_id: object, user_id: object) -> PurgeScope:
-        if self._principal is not None or (
-            self.access_policy is not None and not principal_from_run().empty
-        ):
-            raise AccessDeniedError(
-                "purge() is an administrative operation: call it on a store outside any "
-                "principal's view or run (a store without access=, on the same client, will do).",
-                self._principal,
-                "purge",
-            )
+        require_admin(self, "purge()")
         return purge_scope(prefix, tenant_id, user_id)
 
     def purge(

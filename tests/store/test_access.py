@@ -523,3 +523,34 @@ async def test_denied_ops_and_writes_are_audited(admin: GenesisStore, mode: str)
         audited.as_principal(agent_id="qa_agent").list_audit()
     with pytest.raises(ConfigurationError):
         GenesisStore(client=admin.client, audit_ttl=0)
+
+
+def test_a_principal_cannot_make_itself_another(guarded: GenesisStore) -> None:
+    """Views and runs cannot step around the policy by asking for another principal."""
+    from langgraph.config import get_store
+
+    qa = _view(guarded, QA)
+    with pytest.raises(AccessDeniedError):
+        qa.as_principal(agent_id="builder_agent")
+    for admin_call in (lambda: qa.purge(("agent",)), qa.list_audit):
+        with pytest.raises(AccessDeniedError):
+            admin_call()
+    escaped: list[str] = []
+
+    def node(state: _State) -> _State:
+        store = get_store()
+        for attempt in (
+            lambda: store.as_principal(agent_id="builder_agent"),  # type: ignore[attr-defined]
+            lambda: store.purge(("agent",)),  # type: ignore[attr-defined]
+            store.list_audit,  # type: ignore[attr-defined]
+        ):
+            try:
+                attempt()
+                escaped.append("allowed")
+            except AccessDeniedError as denied:
+                escaped.append(str(denied.action))
+        return {}
+
+    graph = StateGraph(_State).add_node("node", node).add_edge(START, "node").compile(store=guarded)
+    graph.invoke({}, {"configurable": {"agent_id": "qa_agent"}})
+    assert escaped == ["admin", "admin", "admin"]
