@@ -282,11 +282,22 @@ class Grant:
     read: tuple[Pattern, ...] = ()
     write: tuple[Pattern, ...] = ()
     delete: tuple[Pattern, ...] = ()
+    _decisions: dict[tuple[str, tuple[str, ...]], bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def allows(self, action: Action, namespace: Sequence[str]) -> bool:
-        """Whether the principal may perform ``action`` on ``namespace``."""
-        patterns: tuple[Pattern, ...] = getattr(self, action)
-        return any(p.matches(namespace) for p in patterns)
+        """Whether the principal may perform ``action`` on ``namespace`` (remembered per
+        namespace: a batch's ops mostly share a few)."""
+        key = (action, tuple(namespace))
+        decision = self._decisions.get(key)
+        if decision is None:
+            patterns: tuple[Pattern, ...] = getattr(self, action)
+            decision = any(p.matches(key[1]) for p in patterns)
+            if len(self._decisions) >= _MAX_DECISIONS:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        return decision
 
 
 @dataclass(frozen=True)
@@ -415,6 +426,7 @@ class AccessPolicy:
 
 
 _MAX_CACHED_GRANTS = 4096
+_MAX_DECISIONS = 4096
 
 
 def _grant(rules: tuple[AccessRule, ...], principal: Principal) -> Grant:
