@@ -12,7 +12,11 @@ temporary folder unless ``--uri`` is given; every implementation gets its own da
 * batched puts/s and gets/s of ``langgraph-store-mongodb``'s ``MongoDBStore``;
 * concurrent single async calls (``asyncio.gather`` of N ``aget``/``aput``/``asearch`` calls in one
   event loop, as parallel graph nodes make them) against one ``abatch`` of the same N ops, with the
-  store's coalescing on (the default) and off.
+  store's coalescing on (the default) and off;
+* the cost of an access policy: the same batched puts and gets, filtered searches and
+  ``list_namespaces`` through a principal's view (``as_principal``) of a store with an
+  ``AccessPolicy`` and through the store without one, calls interleaved; the ratio with / without,
+  and the round trips of each (which must be equal).
 
 Targets (issue 2): batched put/get >= 0.8x raw pymongo; round trips per batch independent of the
 batch size; >= 10x ``MongoDBStore``. Issue 11: concurrent single calls >= 0.5x one batch.
@@ -46,8 +50,9 @@ from typing import Any
 from langgraph.store.base import GetOp, PutOp, SearchOp
 from pymongo import AsyncMongoClient, MongoClient, UpdateOne, monitoring
 
-from langgraph_genesis_memory import GenesisStore, LocalServer
+from langgraph_genesis_memory import AccessPolicy, GenesisStore, LocalServer
 from langgraph_genesis_memory._connection import client_options
+from langgraph_genesis_memory.access import AccessRule
 from langgraph_genesis_memory.store._store import STORE_MIGRATIONS, TEXT_INDEX, TTL_INDEX
 
 SEP = "\x01"
@@ -434,6 +439,65 @@ def bench_index_cost(
     return [(n, p.throughput, g.throughput) for n, p, g in zip(names, puts, gets, strict=True)]
 
 
+def bench_policy(
+    store: GenesisStore, counter: CommandCounter, *, items: int, batch: int, searches: int
+) -> list[tuple[str, float, float, int, int]]:
+    """The same work with and without an access policy, on the same collection.
+
+    The principal may read and write half of the 20 namespaces (``("bench", "ns0*")`` by
+    ``"*"``-free exact patterns), so a search over ``("bench",)`` carries the readable
+    namespaces as a clause, while gets and puts inside them are only checked.
+
+    Returns:
+        ``(operation, ops/s without, ops/s with, round trips without, with)`` per operation.
+    """
+    rules = [AccessRule(("bench", f"ns{n:02d}", "**"), frozenset({"read", "write"}), agent_id="a")
+             for n in range(0, NAMESPACES, 2)]  # fmt: skip
+    access = AccessPolicy(tuple(rules))
+    guarded = GenesisStore(client=store.client, database=store.database, access=access)
+    view = guarded.as_principal(agent_id="a")
+    mine = [i for i in range(items) if int(namespace_of(i)[1][2:]) % 2 == 0]
+    pieces = chunks(mine, batch)
+    store.batch([PutOp(namespace_of(i), f"p{i}", value_of(i)) for i in mine])
+    work: list[tuple[str, Callable[[GenesisStore, int], Any], int]] = [
+        ("batched put (overwrite)", lambda s, n: s.batch(
+            [PutOp(namespace_of(i), f"p{i}", value_of(i, 3)) for i in pieces[n % len(pieces)]]),
+         batch),
+        ("batched get", lambda s, n: s.batch(
+            [GetOp(namespace_of(i), f"p{i}") for i in pieces[n % len(pieces)]]), batch),
+        ("filtered search ('bench',)", lambda s, n: s.search(
+            ("bench",), filter={"group": n % 10}, limit=10), 1),
+        ("list_namespaces", lambda s, n: s.list_namespaces(prefix=("bench",)), 1),
+    ]  # fmt: skip
+    rows = []
+    for name, call, per_call in work:
+        count = max(len(pieces), searches) if per_call == 1 else len(pieces) * 2
+        plain, policy = timed_pair(
+            [lambda n=n, c=call: c(store, n) for n in range(count)],
+            [lambda n=n, c=call: c(view, n) for n in range(count)],
+            per_call,
+        )
+        trips = []
+        for target in (store, view):
+            with counter.measure() as delta:
+                call(target, 0)
+            trips.append(sum(delta.values()))
+        rows.append((name, plain.throughput, policy.throughput, trips[0], trips[1]))
+    return rows
+
+
+def print_policy(rows: list[tuple[str, float, float, int, int]]) -> None:
+    """Throughput with an access policy relative to without, and round trips."""
+    print("\nAccess policy cost: a principal's view vs the store without a policy (interleaved)")
+    head = (f"{'operation':<27} | {'no policy/s':>11} {'policy/s':>9} | {'ratio':>6} | "
+            f"{'round trips (no policy, policy)':>31}")  # fmt: skip
+    print(head)
+    print("-" * len(head))
+    for name, plain, policy, t_plain, t_policy in rows:
+        print(f"{name:<27} | {plain:>11,.0f} {policy:>9,.0f} | {policy / plain:>5.2f}x | "
+              f"{t_plain:>15} {t_policy:>15}")  # fmt: skip
+
+
 def put_one_by_one(store: GenesisStore, ops: Sequence[PutOp]) -> None:
     """``store.put`` for each op: one batch, hence one bulk write, per put."""
     for op in ops:
@@ -740,6 +804,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             uri, f"bench_concurrent_{run}", calls=calls, rounds=2 if args.quick else 5
         )
         print_concurrent(concurrent, calls)
+        print_policy(bench_policy(store, g_counter, items=items, batch=batch, searches=sequential))
         by_name = {row.name: row for row in rows}
         print("\nTargets")
         for label, row in (

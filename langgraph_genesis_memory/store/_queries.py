@@ -148,9 +148,12 @@ def condition_query(condition: MatchCondition) -> dict[str, Any]:
     return {"ns_key": {"$regex": pattern}}
 
 
-def list_namespaces_pipeline(op: ListNamespacesOp, now_ms: int) -> list[dict[str, Any]]:
-    """The aggregation answering one ``list_namespaces`` (distinct namespaces, in tuple order)."""
-    clauses = [live(now_ms)]
+def list_namespaces_pipeline(
+    op: ListNamespacesOp, now_ms: int, restrict: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The aggregation answering one ``list_namespaces`` (distinct namespaces, in tuple order);
+    ``restrict``: one more clause (an access policy's readable namespaces)."""
+    clauses = [live(now_ms), *([restrict] if restrict else [])]
     clauses += [q for q in (condition_query(c) for c in op.match_conditions or ()) if q]
     pipeline: list[dict[str, Any]] = [{"$match": flat_and(clauses)}]
     if op.max_depth is None:
