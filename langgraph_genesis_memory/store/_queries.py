@@ -90,26 +90,12 @@ def scope(
             checks.setdefault("$and", []).append({path: condition})
         else:
             checks[path] = condition
-    return namespace_scope(prefix), checks
-
-
-def namespace_scope(prefix: tuple[str, ...]) -> dict[str, Any]:
-    """Items whose namespace is ``prefix`` or lies under it, by their ``ns_key``.
-
-    Selected on ``ns_key`` (the encoded namespace) rather than on the ``_id`` range: the same
-    items, with the ``(ns_key, expires_at_ms)`` index bounding both the prefix and the expiry on
-    MongoDB; the local server scans every document of an ``_id`` range condition one by one
-    (about 10x slower than its collection scan, measured in ``docs/retrieval.md``).
-    """
-    if not prefix:
-        return {}
-    encoded = encode_path(prefix)
-    return {"ns_key": {"$gte": encoded, "$lt": encoded + AFTER_SEP}}
+    return prefix_range("_id", prefix), checks
 
 
 def plain_search(op: SearchOp, prefix_scope: dict[str, Any], checks: dict[str, Any]) -> Find:
     """A search without ``query``: newest first (``updated_at``), ties by ``_id``."""
-    query = and_(prefix_scope, checks)
+    query = {**prefix_scope, **checks} if "_id" not in checks else {"$and": [prefix_scope, checks]}
     sort = [("updated_at", -1), ("_id", 1)]
     return Find(
         query, ITEM_PROJECTION, sort=sort, skip=op.offset, limit=op.limit, batch_size=op.limit

@@ -241,7 +241,7 @@ def plan_ranked_search(
     Args:
         op: The search op (``query`` set, ``limit > 0``).
         prefix: Its validated namespace prefix.
-        prefix_scope: The MongoDB clause selecting items under the prefix (``ns_key`` range).
+        prefix_scope: The MongoDB clause selecting items under the prefix (``_id`` range).
         checks: The clauses every result must meet (not expired, the translated filter).
         now_ms: The batch's clock, epoch milliseconds.
         projection: The item fields to read for the page.
