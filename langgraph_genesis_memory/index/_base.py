@@ -128,7 +128,7 @@ class DerivedIndex(Protocol):
         whether the index holds no further matching entries.
 
         ``id_prefix``, when not empty, is the caller's promise that the entries under
-        ``namespace_prefix`` are exactly those whose id starts with it (the store's ``_id``\ s
+        ``namespace_prefix`` are exactly those whose id starts with it (the store's ``_id`` values
         encode the namespace): an index may use it to select entries without reading their
         metadata, or ignore it."""
         ...
