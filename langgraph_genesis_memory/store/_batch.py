@@ -36,6 +36,7 @@ from langgraph_genesis_memory.store._filters import translate_filter
 from langgraph_genesis_memory.store._indexing import IndexSettings
 from langgraph_genesis_memory.store._queries import (
     ITEM_PROJECTION,
+    and_,
     condition_query,
     epoch_ms,
     list_namespaces_pipeline,
@@ -141,7 +142,8 @@ def _validate(
             validate_page(op.limit, op.offset)
             validate_query(op.query)
             validate_refresh_ttl(op.refresh_ttl)
-            restricted = {**translate_filter(op.filter), **read_clause(access, prefix)}
+            # Both must hold: and_ never lets one clause's key replace the other's.
+            restricted = and_(translate_filter(op.filter), read_clause(access, prefix))
             prepared.append((prefix, restricted))
         elif isinstance(op, ListNamespacesOp):
             validate_page(op.limit, op.offset)
