@@ -9,10 +9,17 @@ temporary folder unless ``--uri`` is given; every implementation gets its own da
   ``find`` with ``$in`` on ``_id``); the ratio GenesisStore / raw is the figure;
 * MongoDB round trips per batch (commands counted with pymongo's command monitoring) for batch
   sizes 10, 100 and 1000;
-* batched puts/s and gets/s of ``langgraph-store-mongodb``'s ``MongoDBStore``.
+* batched puts/s and gets/s of ``langgraph-store-mongodb``'s ``MongoDBStore``;
+* concurrent single async calls (``asyncio.gather`` of N ``aget``/``aput``/``asearch`` calls in one
+  event loop, as parallel graph nodes make them) against one ``abatch`` of the same N ops, with the
+  store's coalescing on (the default) and off;
+* the cost of an access policy: the same batched puts and gets, filtered searches and
+  ``list_namespaces`` through a principal's view (``as_principal``) of a store with an
+  ``AccessPolicy`` and through the store without one, calls interleaved; the ratio with / without,
+  and the round trips of each (which must be equal).
 
 Targets (issue 2): batched put/get >= 0.8x raw pymongo; round trips per batch independent of the
-batch size; >= 10x ``MongoDBStore``.
+batch size; >= 10x ``MongoDBStore``. Issue 11: concurrent single calls >= 0.5x one batch.
 
 Usage::
 
@@ -27,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -39,11 +47,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph.store.base import GetOp, PutOp
-from pymongo import MongoClient, UpdateOne, monitoring
+from langgraph.store.base import GetOp, PutOp, SearchOp
+from pymongo import AsyncMongoClient, MongoClient, UpdateOne, monitoring
 
-from langgraph_genesis_memory import GenesisStore, LocalServer
+from langgraph_genesis_memory import AccessPolicy, GenesisStore, LocalServer
 from langgraph_genesis_memory._connection import client_options
+from langgraph_genesis_memory.access import AccessRule
 from langgraph_genesis_memory.store._store import STORE_MIGRATIONS, TEXT_INDEX, TTL_INDEX
 
 SEP = "\x01"
@@ -362,7 +371,31 @@ def bench_store_vs_raw(
         [lambda: store.list_namespaces(prefix=("bench",)) for _ in searches],
         [lambda: raw.list_namespaces("bench") for _ in searches],
     )
+    # The same question as the store answers: namespaces holding at least one *live* item (the
+    # raw row above ignores expiry), asked by hand of the store's own collection and index.
+    coll = store.client[store.database][store.collection_name]
+    row(
+        "list_namespaces (+expiry)",
+        [lambda: store.list_namespaces(prefix=("bench",)) for _ in searches],
+        [lambda: list_live_namespaces(coll, "bench") for _ in searches],
+    )
     return rows
+
+
+def list_live_namespaces(coll: Any, prefix: str) -> list[str]:
+    """Raw pymongo: distinct namespaces under ``prefix`` with an unexpired item, sorted."""
+    now_ms = int(time.time() * 1000)
+    pipeline: list[dict[str, Any]] = [
+        {
+            "$match": {
+                "ns_key": {"$gte": prefix, "$lt": prefix + "\x02"},
+                "expires_at_ms": {"$gt": now_ms},
+            }
+        },
+        {"$group": {"_id": "$ns_key"}},
+        {"$sort": {"_id": 1}},
+    ]
+    return [row["_id"] for row in coll.aggregate(pipeline)]
 
 
 def bench_index_cost(
@@ -404,6 +437,65 @@ def bench_index_cost(
     gets = timed_interleaved(get_lists, batch)
     names = [name for name, _ in variants] + ["GenesisStore"]
     return [(n, p.throughput, g.throughput) for n, p, g in zip(names, puts, gets, strict=True)]
+
+
+def bench_policy(
+    store: GenesisStore, counter: CommandCounter, *, items: int, batch: int, searches: int
+) -> list[tuple[str, float, float, int, int]]:
+    """The same work with and without an access policy, on the same collection.
+
+    The principal may read and write half of the 20 namespaces (``("bench", "ns0*")`` by
+    ``"*"``-free exact patterns), so a search over ``("bench",)`` carries the readable
+    namespaces as a clause, while gets and puts inside them are only checked.
+
+    Returns:
+        ``(operation, ops/s without, ops/s with, round trips without, with)`` per operation.
+    """
+    rules = [AccessRule(("bench", f"ns{n:02d}", "**"), frozenset({"read", "write"}), agent_id="a")
+             for n in range(0, NAMESPACES, 2)]  # fmt: skip
+    access = AccessPolicy(tuple(rules))
+    guarded = GenesisStore(client=store.client, database=store.database, access=access)
+    view = guarded.as_principal(agent_id="a")
+    mine = [i for i in range(items) if int(namespace_of(i)[1][2:]) % 2 == 0]
+    pieces = chunks(mine, batch)
+    store.batch([PutOp(namespace_of(i), f"p{i}", value_of(i)) for i in mine])
+    work: list[tuple[str, Callable[[GenesisStore, int], Any], int]] = [
+        ("batched put (overwrite)", lambda s, n: s.batch(
+            [PutOp(namespace_of(i), f"p{i}", value_of(i, 3)) for i in pieces[n % len(pieces)]]),
+         batch),
+        ("batched get", lambda s, n: s.batch(
+            [GetOp(namespace_of(i), f"p{i}") for i in pieces[n % len(pieces)]]), batch),
+        ("filtered search ('bench',)", lambda s, n: s.search(
+            ("bench",), filter={"group": n % 10}, limit=10), 1),
+        ("list_namespaces", lambda s, n: s.list_namespaces(prefix=("bench",)), 1),
+    ]  # fmt: skip
+    rows = []
+    for name, call, per_call in work:
+        count = max(len(pieces), searches) if per_call == 1 else len(pieces) * 2
+        plain, policy = timed_pair(
+            [lambda n=n, c=call: c(store, n) for n in range(count)],
+            [lambda n=n, c=call: c(view, n) for n in range(count)],
+            per_call,
+        )
+        trips = []
+        for target in (store, view):
+            with counter.measure() as delta:
+                call(target, 0)
+            trips.append(sum(delta.values()))
+        rows.append((name, plain.throughput, policy.throughput, trips[0], trips[1]))
+    return rows
+
+
+def print_policy(rows: list[tuple[str, float, float, int, int]]) -> None:
+    """Throughput with an access policy relative to without, and round trips."""
+    print("\nAccess policy cost: a principal's view vs the store without a policy (interleaved)")
+    head = (f"{'operation':<27} | {'no policy/s':>11} {'policy/s':>9} | {'ratio':>6} | "
+            f"{'round trips (no policy, policy)':>31}")  # fmt: skip
+    print(head)
+    print("-" * len(head))
+    for name, plain, policy, t_plain, t_policy in rows:
+        print(f"{name:<27} | {plain:>11,.0f} {policy:>9,.0f} | {policy / plain:>5.2f}x | "
+              f"{t_plain:>15} {t_policy:>15}")  # fmt: skip
 
 
 def put_one_by_one(store: GenesisStore, ops: Sequence[PutOp]) -> None:
@@ -504,6 +596,99 @@ def bench_mongodbstore(
         client.close()
 
 
+def bench_concurrent(
+    uri: str, database: str, *, calls: int, rounds: int
+) -> list[tuple[str, float, float, float]]:
+    """``calls`` concurrent single async calls vs one ``abatch`` of the same ops.
+
+    Two stores on the same collection (an ``AsyncMongoClient`` each), one coalescing (the
+    default) and one not (``coalesce=False``); each round times, in turn, the one batch and the
+    gathered single calls on both, so the three figures come from the same moments of the run.
+
+    Returns:
+        ``(operation, batch ops/s, coalesced ops/s, uncoalesced ops/s)`` per operation.
+    """
+    keys = [(namespace_of(i), f"c{i}") for i in range(calls)]
+
+    def gets(store: GenesisStore) -> list[Any]:
+        return [store.aget(ns, key) for ns, key in keys]
+
+    def puts(store: GenesisStore) -> list[Any]:
+        return [store.aput(ns, key, value_of(i, 1)) for i, (ns, key) in enumerate(keys)]
+
+    def searches(store: GenesisStore) -> list[Any]:
+        return [
+            store.asearch(namespace_of(i), filter={"group": i % 7}, limit=5)
+            for i in range(calls // 10)
+        ]
+
+    cases: list[tuple[str, Callable[[GenesisStore], list[Any]], list[Any]]] = [
+        ("aget", gets, [GetOp(ns, key) for ns, key in keys]),
+        ("aput", puts, [PutOp(ns, key, value_of(i, 1)) for i, (ns, key) in enumerate(keys)]),
+        (
+            "asearch (filter)",
+            searches,
+            [
+                SearchOp(namespace_of(i), filter={"group": i % 7}, limit=5)
+                for i in range(calls // 10)
+            ],
+        ),
+    ]
+
+    async def run() -> list[tuple[str, float, float, float]]:
+        clients = [AsyncMongoClient(uri, **client_options(30_000)) for _ in range(2)]
+        merged = GenesisStore(async_client=clients[0], database=database, ttl_index=False)
+        single = GenesisStore(
+            async_client=clients[1], database=database, ttl_index=False, coalesce=False
+        )
+        try:
+            await merged.asetup()
+            await merged.abatch([PutOp(ns, key, value_of(i)) for i, (ns, key) in enumerate(keys)])
+            out = []
+            for name, make, ops in cases:
+                spent = {"batch": 0.0, "merged": 0.0, "single": 0.0}
+                for round_no in range(rounds + 1):  # round 0 warms up and is not counted
+                    times = {}
+                    start = time.perf_counter()
+                    await merged.abatch(ops)
+                    times["batch"] = time.perf_counter() - start
+                    for label, store in (("merged", merged), ("single", single)):
+                        start = time.perf_counter()
+                        await asyncio.gather(*make(store))
+                        times[label] = time.perf_counter() - start
+                    if round_no:
+                        for label, spent_now in times.items():
+                            spent[label] += spent_now
+                n = len(ops) * rounds
+                out.append((name, n / spent["batch"], n / spent["merged"], n / spent["single"]))
+            await clients[0].drop_database(database)
+            return out
+        finally:
+            for client in clients:
+                await client.close()
+
+    return asyncio.run(run())
+
+
+def print_concurrent(rows: list[tuple[str, float, float, float]], calls: int) -> None:
+    """Concurrent single calls vs one batch."""
+    print(
+        f"\nConcurrent single async calls (asyncio.gather of {calls}; asearch: {calls // 10}) "
+        "vs one abatch of the same ops, ops/s"
+    )
+    head = (
+        f"{'operation':<17} | {'one abatch':>10} | {'coalesced':>10} {'ratio':>6} | "
+        f"{'coalesce=False':>14} {'ratio':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, batch, merged, single in rows:
+        print(
+            f"{name:<17} | {batch:>10,.0f} | {merged:>10,.0f} {merged / batch:>5.2f}x | "
+            f"{single:>14,.0f} {single / batch:>5.2f}x"
+        )
+
+
 # -- output ------------------------------------------------------------------------------------
 def print_main_table(rows: list[Row], batch: int) -> None:
     """The GenesisStore vs raw pymongo table."""
@@ -562,6 +747,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--mongodbstore-items", type=int, help="items for MongoDBStore (default: --items)"
     )
     parser.add_argument("--skip-mongodbstore", action="store_true")
+    parser.add_argument(
+        "--concurrent", type=int, help="concurrent single calls per gather (default 1000)"
+    )
     return parser.parse_args(argv)
 
 
@@ -611,6 +799,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             prepared.append((name, variant))
         print_index_cost(bench_index_cost(store, prepared, items=items, batch=batch))
         print_round_trips(round_trips(store, g_counter, raw, r_counter, sizes), sizes)
+        calls = args.concurrent or (200 if args.quick else 1000)
+        concurrent = bench_concurrent(
+            uri, f"bench_concurrent_{run}", calls=calls, rounds=2 if args.quick else 5
+        )
+        print_concurrent(concurrent, calls)
+        print_policy(bench_policy(store, g_counter, items=items, batch=batch, searches=sequential))
         by_name = {row.name: row for row in rows}
         print("\nTargets")
         for label, row in (
@@ -621,6 +815,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ratio = row.genesis.throughput / row.raw.throughput
             verdict = "met" if ratio >= 0.8 else "NOT met"
             print(f"  {label:<24} >= 0.8x raw pymongo: {ratio:.2f}x  {verdict}")
+        for name, batch_rate, merged_rate, _single in concurrent:
+            ratio = merged_rate / batch_rate
+            verdict = "met" if ratio >= 0.5 else "NOT met"
+            print(f"  concurrent {name:<13} >= 0.5x one batch: {ratio:.2f}x  {verdict}")
         if not args.skip_mongodbstore:
             m_put, g_put_m, m_get, g_get_m, put_rt, get_rt = bench_mongodbstore(
                 store,

@@ -9,6 +9,9 @@ The public surface:
   receiving agent), :class:`SessionManager`, and memory tools
   (:func:`create_manage_memory_tool`, :func:`create_search_memory_tool`).
 * :class:`LocalServer`: the local MongoDB-compatible server of local mode.
+* :class:`AccessPolicy`: which agent, tenant or user may read, write or delete which
+  namespaces (``GenesisStore(access=...)``, ``store.as_principal(...)``; more in
+  :mod:`~langgraph_genesis_memory.access`).
 * :class:`MiniLMEmbeddings`: offline all-MiniLM-L6-v2 embeddings for the vector index.
 * :data:`DEFAULT_NAMESPACE_TTL`: the namespace TTL policies (minutes), and
   :data:`MEMORY_LAYERS`: the named TTLs (``ephemeral``, ``session``, ``short_term``,
@@ -21,7 +24,8 @@ Public subpackages give the rest: :mod:`~langgraph_genesis_memory.store`,
 indexes: Chroma), :mod:`~langgraph_genesis_memory.embeddings`,
 :mod:`~langgraph_genesis_memory.local`, :mod:`~langgraph_genesis_memory.tokens`,
 :mod:`~langgraph_genesis_memory.ops` (backup, restore, migration, statistics, health),
-:mod:`~langgraph_genesis_memory.telemetry` (optional OpenTelemetry) and
+:mod:`~langgraph_genesis_memory.telemetry` (optional OpenTelemetry),
+:mod:`~langgraph_genesis_memory.access` (access policies, principals, scopes) and
 :mod:`~langgraph_genesis_memory.errors`. Modules whose name starts with ``_`` are internal.
 
 Logging: the package logs through :mod:`logging` under ``langgraph_genesis_memory.*`` and is
@@ -30,9 +34,11 @@ quiet by default (a ``NullHandler``); configure logging in your application to s
 
 import logging as _logging
 
+from langgraph_genesis_memory.access import AccessPolicy
 from langgraph_genesis_memory.checkpoint import GenesisSaver
 from langgraph_genesis_memory.embeddings import MiniLMEmbeddings
 from langgraph_genesis_memory.errors import (
+    AccessDeniedError,
     BackupFormatError,
     ConfigurationError,
     DatabaseUnavailableError,
@@ -76,6 +82,7 @@ __all__ = [
     "GenesisStore",
     "GenesisSaver",
     "MiniLMEmbeddings",
+    "AccessPolicy",
     "SessionManager",
     "SessionContext",
     "create_handoff_tool",
@@ -109,4 +116,5 @@ __all__ = [
     "SessionConflictError",
     "BackupFormatError",
     "RestoreConflictError",
+    "AccessDeniedError",
 ]

@@ -86,6 +86,7 @@ class IndexQuery(IndexRequest):
     query: Sequence[float] | str
     n: int
     namespace_prefix: Sequence[str] = ()
+    id_prefix: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,22 +144,23 @@ class Services:
         return found
 
 
-def _call_args(req: IndexRequest) -> tuple[str, tuple[Any, ...]]:
-    """The index method and positional arguments a request stands for."""
+def _call_args(req: IndexRequest) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    """The index method and the positional and keyword arguments a request stands for."""
     if isinstance(req, IndexUpsert):
-        return "upsert", (req.entries,)
+        return "upsert", (req.entries,), {}
     if isinstance(req, IndexDelete):
-        return "delete", (req.ids, req.item_ids)
+        return "delete", (req.ids, req.item_ids), {}
     if isinstance(req, IndexQuery):
-        return "query", (req.query, req.n, req.namespace_prefix)
+        keywords = {"id_prefix": req.id_prefix} if req.id_prefix else {}
+        return "query", (req.query, req.n, req.namespace_prefix), keywords
     if isinstance(req, IndexHashes):
-        return "hashes", ()
+        return "hashes", (), {}
     if isinstance(req, IndexExpired):
-        return "expired", (req.now_ms,)
+        return "expired", (req.now_ms,), {}
     if isinstance(req, IndexSetExpiry):
-        return "set_expiry", (req.ids, req.expires_ms)
+        return "set_expiry", (req.ids, req.expires_ms), {}
     if isinstance(req, IndexReset):
-        return "reset", ()
+        return "reset", (), {}
     raise TypeError(f"Unknown index request {req!r}")
 
 
@@ -186,8 +188,8 @@ def execute(services: Services, req: ServiceRequest) -> Any:
     if isinstance(req, RankWords):
         return services.ranker.rank(req.ids, req.texts, req.query)
     assert isinstance(req, IndexRequest)
-    method, args = _call_args(req)
-    return getattr(services.index(req.index), method)(*args)
+    method, args, keywords = _call_args(req)
+    return getattr(services.index(req.index), method)(*args, **keywords)
 
 
 async def aexecute(services: Services, req: ServiceRequest) -> Any:
@@ -203,5 +205,5 @@ async def aexecute(services: Services, req: ServiceRequest) -> Any:
     if isinstance(req, RankWords):
         return await asyncio.to_thread(services.ranker.rank, req.ids, req.texts, req.query)
     assert isinstance(req, IndexRequest)
-    method, args = _call_args(req)
-    return await getattr(services.index(req.index), method)(*args)
+    method, args, keywords = _call_args(req)
+    return await getattr(services.index(req.index), method)(*args, **keywords)

@@ -20,14 +20,15 @@ type whose meaning matches, so callers can catch either::
     ├── BackupFormatError       (ValueError; a backup file is damaged or of another format)
     ├── RestoreConflictError    (ValueError; restore with conflict="fail" met differing items)
     ├── SessionEndedError       (RuntimeError; the session ended: reopen it explicitly)
-    └── SessionConflictError    (RuntimeError; a session update kept losing to other writers)
+    ├── SessionConflictError    (RuntimeError; a session update kept losing to other writers)
+    └── AccessDeniedError       (PermissionError; the access policy denies the op, or no principal)
 
 One warning, :class:`UnindexedItemsWarning` (a ``UserWarning``), says that a ranked search
 met items a derived index does not hold yet, and what to run.
 
-Input errors (the first six) are raised before anything is sent to MongoDB, so a batch that
-contains one bad operation writes nothing. What a failure while writing leaves behind is
-described in ``docs/guarantees.md``.
+Input errors (the first six) and :class:`AccessDeniedError` are raised before anything is sent
+to MongoDB, so a batch that contains one bad or denied operation writes nothing. What a failure
+while writing leaves behind is described in ``docs/guarantees.md``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ __all__ = [
     "RestoreConflictError",
     "SessionEndedError",
     "SessionConflictError",
+    "AccessDeniedError",
 ]
 
 
@@ -225,3 +227,37 @@ class SessionConflictError(GenesisMemoryError, RuntimeError):
     under sustained contention on one session (dozens of writers at once); nothing of the
     update was written, and retrying it is safe.
     """
+
+
+class AccessDeniedError(GenesisMemoryError, PermissionError):
+    """The store's access policy does not let the principal perform an operation.
+
+    Raised before anything is sent to MongoDB, so a batch holding one denied op writes nothing
+    (see :mod:`langgraph_genesis_memory.access`). Also raised when a store built with
+    ``access=`` runs an op without a principal (no ``agent_id``/``tenant_id``/``user_id`` in the
+    run's ``config["configurable"]``, or outside a graph run), and by administrative calls
+    (``purge``, ``list_audit``, ``as_principal``) made through a principal's view or inside a
+    run that names a principal.
+
+    Attributes:
+        principal: Who asked (a :class:`~langgraph_genesis_memory.access.Principal`, or ``None``).
+        action: ``"read"``, ``"write"``, ``"delete"``, or ``"admin"`` for an administrative
+            call (``purge``, ``list_audit``, ``as_principal``) made as a principal; ``None``
+            without principal.
+        namespace: The namespace refused, or ``None``.
+        key: The item key of a refused get, put or delete, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        principal: object = None,
+        action: str | None = None,
+        namespace: tuple[str, ...] | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.principal = principal
+        self.action = action
+        self.namespace = namespace
+        self.key = key

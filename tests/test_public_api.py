@@ -52,6 +52,8 @@ ROOT_NAMES = {
     "SessionConflictError",
     "BackupFormatError",
     "RestoreConflictError",
+    "AccessPolicy",
+    "AccessDeniedError",
 }
 
 PUBLIC_MODULES = {
@@ -70,6 +72,7 @@ PUBLIC_MODULES = {
     "langgraph_genesis_memory.ops",
     "langgraph_genesis_memory.telemetry",
     "langgraph_genesis_memory.server",
+    "langgraph_genesis_memory.access",
 }
 
 

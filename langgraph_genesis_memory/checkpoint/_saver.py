@@ -25,6 +25,7 @@ from langgraph_genesis_memory._connection import open_async, open_sync
 from langgraph_genesis_memory._migrations import Migration, plan_setup
 from langgraph_genesis_memory._mongo import PlanRunner
 from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory.access import AccessPolicy
 from langgraph_genesis_memory.checkpoint._documents import (
     DEFAULT_CHUNK_BYTES,
     Codec,
@@ -45,6 +46,7 @@ from langgraph_genesis_memory.checkpoint._plan import (
     plan_put_writes,
     plan_sweep_threads,
 )
+from langgraph_genesis_memory.checkpoint._tenancy import ThreadOwners, config_tenant, thread_of
 from langgraph_genesis_memory.checkpoint._upgrades import (
     adrop_legacy_indexes,
     drop_legacy_indexes,
@@ -158,6 +160,11 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
             raises :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError` after
             about this long (``list`` per page of 100). ``None``: only the clients' own
             timeouts apply.
+        access: An :class:`~langgraph_genesis_memory.access.AccessPolicy` (the store's): with
+            one, threads are isolated by tenant: every call needs
+            ``config["configurable"]["tenant_id"]``, a thread belongs to the tenant that wrote
+            its first checkpoint, and reads, lists and writes of another tenant's thread raise
+            ``AccessDeniedError`` (see :mod:`langgraph_genesis_memory.checkpoint._tenancy`).
 
     Raises:
         ConfigurationError: If neither client is given, or an argument is out of range.
@@ -186,6 +193,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         ttl_minutes: float | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         timeout_ms: int | None = None,
+        access: AccessPolicy | None = None,
     ) -> None:
         super().__init__(serde=serde)
         if client is None and async_client is None:
@@ -214,6 +222,10 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         self.ttl_minutes = ttl_minutes
         self._timeout_ms = timeout_ms
         self._known_elements = KnownElements()
+        if access is not None and not isinstance(access, AccessPolicy):
+            raise ConfigurationError(f"access must be an AccessPolicy; got {access!r:.80}.")
+        self.access_policy = access
+        self._owners = ThreadOwners()
         self._schema_cache = SaverSchema(
             self.collections, Codec(self.serde, chunk_bytes), ttl_minutes
         )
@@ -240,6 +252,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         ttl_minutes: float | None = None,
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
+        access: AccessPolicy | None = None,
     ) -> Iterator[GenesisSaver]:
         """Open a saver on a MongoDB deployment and close its client on exit.
 
@@ -249,7 +262,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
 
         Args:
             conn_string: A MongoDB connection string.
-            database, collection, serde, ttl_minutes: As the constructor.
+            database, collection, serde, ttl_minutes, access: As the constructor.
             data_dir: Local-mode data folder. Default: ``GENESIS_DATA_DIR`` or ``./.genesis``.
             timeout_ms: Milliseconds to wait for MongoDB before
                 :class:`~langgraph_genesis_memory.errors.DatabaseUnavailableError`.
@@ -266,6 +279,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
                 serde=serde,
                 ttl_minutes=ttl_minutes,
                 timeout_ms=conn.timeout_ms,
+                access=access,
             )
 
     @classmethod
@@ -280,6 +294,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         ttl_minutes: float | None = None,
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
+        access: AccessPolicy | None = None,
     ) -> AsyncIterator[GenesisSaver]:
         """Async twin of :meth:`from_conn_string` (same arguments).
 
@@ -296,6 +311,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
                 serde=serde,
                 ttl_minutes=ttl_minutes,
                 timeout_ms=conn.timeout_ms,
+                access=access,
             )
 
     # -- execution -----------------------------------------------------------------------------
@@ -372,11 +388,38 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
             ConfigurationError: If ``thread_id`` is missing.
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        return self._run(plan_get_tuple(self._schema, config, _now_ms()))
+        tenant = self._tenant(config)
+        found = self._run(plan_get_tuple(self._schema, config, _now_ms()))
+        return found if tenant is None else self._owners.checked_read(tenant, found)
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """Async twin of :meth:`get_tuple`."""
-        return await self._arun(plan_get_tuple(self._schema, config, _now_ms()))
+        tenant = self._tenant(config)
+        found = await self._arun(plan_get_tuple(self._schema, config, _now_ms()))
+        return found if tenant is None else self._owners.checked_read(tenant, found)
+
+    def _tenant(self, config: RunnableConfig | None) -> str | None:
+        """The calling tenant when threads are isolated (``access=``), else ``None``."""
+        return None if self.access_policy is None else config_tenant(config)
+
+    def _plan_owner(self, tenant: str, config: RunnableConfig) -> Plan[None]:
+        return self._owners.plan_check_write(
+            tenant, thread_of(config), self.collections.checkpoints
+        )
+
+    def _tenant_filter(
+        self, config: RunnableConfig | None, filter: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        tenant = self._tenant(config)
+        return filter if tenant is None else {**(filter or {}), "tenant_id": tenant}
+
+    def _tenant_metadata(
+        self, config: RunnableConfig, metadata: CheckpointMetadata
+    ) -> tuple[str | None, CheckpointMetadata]:
+        tenant = self._tenant(config)
+        if tenant is None:
+            return None, metadata
+        return tenant, {**metadata, "tenant_id": tenant}  # type: ignore[typeddict-unknown-key]
 
     def list(
         self,
@@ -401,7 +444,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Raises:
             InvalidFilterError: For a filter key that is not a plain name or a non-JSON value.
         """
-        query = list_query(config, filter, before)
+        query = list_query(config, self._tenant_filter(config, filter), before)
         cursor, left = None, limit
         while left is None or left > 0:
             size = LIST_PAGE_SIZE if left is None else min(LIST_PAGE_SIZE, left)
@@ -420,7 +463,7 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         """Async twin of :meth:`list` (same arguments)."""
-        query = list_query(config, filter, before)
+        query = list_query(config, self._tenant_filter(config, filter), before)
         cursor, left = None, limit
         while left is None or left > 0:
             size = LIST_PAGE_SIZE if left is None else min(LIST_PAGE_SIZE, left)
@@ -456,6 +499,13 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Returns:
             The stored checkpoint's config.
         """
+        tenant, metadata = self._tenant_metadata(config, metadata)
+        if tenant is not None:
+            self._run(
+                self._owners.plan_check_write(
+                    tenant, thread_of(config), self.collections.checkpoints
+                )
+            )
         stored, elements = self._run(self._plan_put(config, checkpoint, metadata, new_versions))
         self._known_elements.record(elements)
         return stored
@@ -468,6 +518,13 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Async twin of :meth:`put`."""
+        tenant, metadata = self._tenant_metadata(config, metadata)
+        if tenant is not None:
+            await self._arun(
+                self._owners.plan_check_write(
+                    tenant, thread_of(config), self.collections.checkpoints
+                )
+            )
         plan = self._plan_put(config, checkpoint, metadata, new_versions)
         stored, elements = await self._arun(plan)
         self._known_elements.record(elements)
@@ -508,6 +565,13 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         Raises:
             ConfigurationError: If the config names no checkpoint.
         """
+        tenant = self._tenant(config)
+        if tenant is not None:
+            self._run(
+                self._owners.plan_check_write(
+                    tenant, thread_of(config), self.collections.checkpoints
+                )
+            )
         self._run(plan_put_writes(self._schema, config, writes, task_id, task_path))
 
     async def aput_writes(
@@ -518,15 +582,24 @@ class GenesisSaver(PlanRunner, BaseCheckpointSaver[str]):
         task_path: str = "",
     ) -> None:
         """Async twin of :meth:`put_writes`."""
+        tenant = self._tenant(config)
+        if tenant is not None:
+            await self._arun(
+                self._owners.plan_check_write(
+                    tenant, thread_of(config), self.collections.checkpoints
+                )
+            )
         await self._arun(plan_put_writes(self._schema, config, writes, task_id, task_path))
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete a thread: its checkpoints in every namespace, writes and values."""
+        self._owners.forget([thread_id])
         with self._known_elements.forgetting([thread_id]):
             self._run(plan_delete_threads(self._schema, [thread_id]))
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async twin of :meth:`delete_thread`."""
+        self._owners.forget([thread_id])
         with self._known_elements.forgetting([thread_id]):
             await self._arun(plan_delete_threads(self._schema, [thread_id]))
 

@@ -117,10 +117,20 @@ class DerivedIndex(Protocol):
         ...
 
     def query(
-        self, query: Sequence[float] | str, n: int, namespace_prefix: Sequence[str] = ()
+        self,
+        query: Sequence[float] | str,
+        n: int,
+        namespace_prefix: Sequence[str] = (),
+        *,
+        id_prefix: str = "",
     ) -> tuple[list[IndexHit], bool]:
         """The ``n`` best entries for ``query`` under ``namespace_prefix``, best first, and
-        whether the index holds no further matching entries."""
+        whether the index holds no further matching entries.
+
+        ``id_prefix``, when not empty, is the caller's promise that the entries under
+        ``namespace_prefix`` are exactly those whose id starts with it (the store's ``_id`` values
+        encode the namespace): an index may use it to select entries without reading their
+        metadata, or ignore it."""
         ...
 
     def hashes(self) -> dict[str, str]:
@@ -157,7 +167,12 @@ class AsyncDerivedIndex(Protocol):
         ...
 
     async def query(
-        self, query: Sequence[float] | str, n: int, namespace_prefix: Sequence[str] = ()
+        self,
+        query: Sequence[float] | str,
+        n: int,
+        namespace_prefix: Sequence[str] = (),
+        *,
+        id_prefix: str = "",
     ) -> tuple[list[IndexHit], bool]:
         """As :meth:`DerivedIndex.query`."""
         ...
@@ -205,10 +220,17 @@ class ThreadedAsyncIndex:
         await asyncio.to_thread(self.sync_index.delete, ids, item_ids)
 
     async def query(
-        self, query: Sequence[float] | str, n: int, namespace_prefix: Sequence[str] = ()
+        self,
+        query: Sequence[float] | str,
+        n: int,
+        namespace_prefix: Sequence[str] = (),
+        *,
+        id_prefix: str = "",
     ) -> tuple[list[IndexHit], bool]:
         """As :meth:`DerivedIndex.query`, in a worker thread."""
-        return await asyncio.to_thread(self.sync_index.query, query, n, namespace_prefix)
+        return await asyncio.to_thread(
+            self.sync_index.query, query, n, namespace_prefix, id_prefix=id_prefix
+        )
 
     async def hashes(self) -> dict[str, str]:
         """As :meth:`DerivedIndex.hashes`, in a worker thread."""

@@ -31,7 +31,7 @@ from typing import Any
 
 from langgraph_genesis_memory.index._base import IndexEntry, IndexHit
 
-PROBE_FACTOR = 20
+PROBE_FACTOR = 4
 """Unfiltered over-fetch factor tried before a namespace-filtered query (see probe_size)."""
 PROBE_MIN = 200
 """Smallest unfiltered over-fetch (entries)."""
@@ -122,7 +122,9 @@ def probe_size(n_results: int, namespace_prefix: Sequence[str]) -> int | None:
     well represented among the unfiltered nearest neighbours. So a query restricted by a
     namespace prefix first fetches ``max(PROBE_MIN, PROBE_FACTOR * n_results)`` unfiltered
     neighbours and keeps those under the prefix; only when too few remain does it run the
-    filtered query, which is then cheap because the prefix matches few entries.
+    filtered query, which is then cheap because the prefix matches few entries. The factor (4)
+    keeps the probe cheap (400 neighbours for the 50 best of a hybrid search); a prefix holding
+    less than about a quarter of the entries usually falls back to the filtered query.
 
     Returns:
         The probe size, or ``None`` when the query should be filtered directly (no prefix).
@@ -161,10 +163,24 @@ def plan_delete(ids: Sequence[str], item_ids: Sequence[str]) -> CallPlan:
         yield ChromaCall("delete", {"where": {"item_id": {"$in": list(chunk)}}})
 
 
+def _hit_of(entry_id: str, distance: float, metadata: Mapping[str, Any] | None) -> IndexHit:
+    """A hit from an entry id (``"<item_id>#<path>"``) and, when read, its metadata."""
+    meta = metadata or {}
+    item, _, path = entry_id.rpartition("#")
+    item = str(meta.get("item_id") or item or entry_id)
+    found_path = meta.get("path", path)
+    return IndexHit(item, entry_id, 1.0 - float(distance), found_path if found_path else None)
+
+
 def plan_query(
-    vector: Sequence[float], n: int, namespace_prefix: Sequence[str]
+    vector: Sequence[float], n: int, namespace_prefix: Sequence[str], id_prefix: str = ""
 ) -> Generator[ChromaCall, Any, tuple[list[IndexHit], bool]]:
     """The ``n`` nearest entries under a prefix (probe first, see :func:`probe_size`).
+
+    With ``id_prefix`` (entries under the prefix are exactly those whose id starts with it)
+    the probe reads ids and distances only: reading metadata costs Chroma several times more
+    than the search itself (``benchmarks/search_scale.py``). An entry id whose path holds a
+    ``#`` is ambiguous, so such hits have their metadata read (one ``get``).
 
     Returns:
         ``(hits, exhausted)``: hits nearest first; ``exhausted`` when the index holds no
@@ -173,15 +189,31 @@ def plan_query(
     embedding = [[float(x) for x in vector]]
     n = max(1, n)
     probe = probe_size(n, namespace_prefix)
-    if probe is not None:
+    if probe is not None and id_prefix:
+        result = yield ChromaCall(
+            "query", {"query_embeddings": embedding, "n_results": probe, "include": ["distances"]}
+        )
+        ids = (result.get("ids") or [[]])[0]
+        distances = (result.get("distances") or [[]])[0] or []
+        kept = [(e, d) for e, d in zip(ids, distances, strict=False) if e.startswith(id_prefix)]
+        if len(kept) >= n or len(ids) < probe:
+            exhausted = len(kept) <= n and len(ids) < probe
+            kept = kept[:n]
+            ambiguous = [e for e, _ in kept if e.count("#") > 1]
+            metadata: dict[str, Any] = {}
+            if ambiguous:
+                got = yield ChromaCall("get", {"ids": ambiguous, "include": ["metadatas"]})
+                metadata = dict(zip(got.get("ids") or [], got.get("metadatas") or [], strict=False))
+            return [_hit_of(e, d, metadata.get(e)) for e, d in kept], exhausted
+    elif probe is not None:
         result = yield ChromaCall(
             "query", {"query_embeddings": embedding, "n_results": probe, "include": _INCLUDE}
         )
         raw = _parse(result)
         key, joined = f"p{len(namespace_prefix)}", ".".join(namespace_prefix)
-        kept = [r.hit for r in raw if r.metadata.get(key) == joined]
-        if len(kept) >= n or len(raw) < probe:
-            return kept[:n], len(kept) <= n and len(raw) < probe
+        kept_raw = [r.hit for r in raw if r.metadata.get(key) == joined]
+        if len(kept_raw) >= n or len(raw) < probe:
+            return kept_raw[:n], len(kept_raw) <= n and len(raw) < probe
     kwargs: dict[str, Any] = {"query_embeddings": embedding, "n_results": n, "include": _INCLUDE}
     where = namespace_where(namespace_prefix)
     if where:

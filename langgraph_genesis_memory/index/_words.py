@@ -179,7 +179,12 @@ class SqliteWordIndex:
                         conn.execute(f"DELETE FROM entries WHERE rid IN ({marks})", part)
 
     def query(
-        self, query: Sequence[float] | str, n: int, namespace_prefix: Sequence[str] = ()
+        self,
+        query: Sequence[float] | str,
+        n: int,
+        namespace_prefix: Sequence[str] = (),
+        *,
+        id_prefix: str = "",
     ) -> tuple[list[IndexHit], bool]:
         """The ``n`` entries ranking best by BM25 for the words of ``query`` under a prefix.
 
@@ -189,6 +194,8 @@ class SqliteWordIndex:
             query: The query text.
             n: Entries wanted (at least 1).
             namespace_prefix: Only entries whose namespace starts with these labels.
+            id_prefix: Ignored: the prefix is matched on the scope tokens of the full-text
+                index (see ``DerivedIndex.query``).
 
         Returns:
             ``(hits, exhausted)``: best first (ties by entry id); ``exhausted`` when no further

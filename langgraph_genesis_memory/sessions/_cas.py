@@ -38,9 +38,11 @@ from pymongo.errors import DuplicateKeyError
 
 from langgraph_genesis_memory._mongo import CreateIndexes, Find, Update
 from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory.access import Action
 from langgraph_genesis_memory.sessions._layout import sessions_namespace
 from langgraph_genesis_memory.sessions._records import upgrade
 from langgraph_genesis_memory.store import GenesisStore
+from langgraph_genesis_memory.store._access import require
 from langgraph_genesis_memory.store._documents import NEVER_MS, item_id
 from langgraph_genesis_memory.store._validation import validate_value
 
@@ -174,8 +176,19 @@ class MongoSessions:
         ttl = IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)
         return (yield CreateIndexes([ttl], collection=self.collection))
 
+    def _check(self, action: Action, tenant: str) -> None:
+        """The store's access policy for the head documents, as for the session record (the
+        heads bypass the store's batch): the caller's principal must be allowed ``action`` on
+        ``("business", tenant, "sessions")``.
+
+        Raises:
+            AccessDeniedError: If it is not (or the store has a policy and no principal).
+        """
+        require(self.store._grant(), action, sessions_namespace(tenant))
+
     def read(self, step: ReadSession) -> Stored | None:
         """Execute a :class:`ReadSession` (sync)."""
+        self._check("read", step.tenant)
         doc = self.store._run(self.plan_read(step))
         if doc is not None:
             return _stored(doc["value"], True)
@@ -184,6 +197,7 @@ class MongoSessions:
 
     async def aread(self, step: ReadSession) -> Stored | None:
         """Execute a :class:`ReadSession` (async)."""
+        self._check("read", step.tenant)
         doc = await self.store._arun(self.plan_read(step))
         if doc is not None:
             return _stored(doc["value"], True)
@@ -193,6 +207,7 @@ class MongoSessions:
 
     def write(self, step: WriteSession) -> Written:
         """Execute a :class:`WriteSession` (sync)."""
+        self._check("write", step.tenant)
         try:
             applied = self._applied(self.store._run(self.plan_write(step)))
         except DuplicateKeyError:
@@ -202,6 +217,7 @@ class MongoSessions:
 
     async def awrite(self, step: WriteSession) -> Written:
         """Execute a :class:`WriteSession` (async)."""
+        self._check("write", step.tenant)
         try:
             applied = self._applied(await self.store._arun(self.plan_write(step)))
         except DuplicateKeyError:

@@ -28,7 +28,9 @@ from langgraph.store.base import GetOp, ListNamespacesOp, Op, PutOp, Result, Sea
 from langgraph_genesis_memory._mongo import Aggregate, Find, Parallel
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Embed
+from langgraph_genesis_memory.access import Grant
 from langgraph_genesis_memory.errors import InvalidArgumentError
+from langgraph_genesis_memory.store._access import listing_clause, read_clause, require
 from langgraph_genesis_memory.store._autolink import AutoLinks, Linker, earlier_mentions
 from langgraph_genesis_memory.store._documents import (
     decode_path,
@@ -44,6 +46,7 @@ from langgraph_genesis_memory.store._indexing import IndexSettings, index_paths
 from langgraph_genesis_memory.store._options import options_of, validate_options
 from langgraph_genesis_memory.store._queries import (
     ITEM_PROJECTION,
+    and_,
     condition_query,
     epoch_ms,
     list_namespaces_pipeline,
@@ -151,21 +154,27 @@ def _graph_fields(put: PreparedPut, value: dict[str, Any], schema: StoreSchema) 
         put.names = auto.terms(extract_text(value, paths) if paths != [] else [])
 
 
-def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[str, PreparedPut]]:
-    """Validate every op; return per-op prepared data and the last put per item."""
+def _validate(
+    ops: Sequence[Op], schema: StoreSchema, access: Grant | None = None
+) -> tuple[list[Any], dict[str, PreparedPut]]:
+    """Validate every op (and check it against ``access``, see ``_access.py``); return per-op
+    prepared data and the last put per item."""
     prepared: list[Any] = []
     puts: dict[str, PreparedPut] = {}
     for position, op in enumerate(ops):
         if isinstance(op, GetOp):
             validate_refresh_ttl(op.refresh_ttl)
             prepared.append(item_id(validate_namespace(op.namespace), validate_key(op.key)))
+            require(access, "read", op.namespace, op.key)
         elif isinstance(op, SearchOp):
             prefix = validate_namespace_prefix(op.namespace_prefix)
             validate_page(op.limit, op.offset)
             validate_query(op.query)
             validate_refresh_ttl(op.refresh_ttl)
             validate_options(options_of(op))
-            prepared.append((prefix, translate_filter(op.filter)))
+            # Both must hold: and_ never lets one clause's key replace the other's.
+            restricted = and_(translate_filter(op.filter), read_clause(access, prefix))
+            prepared.append((prefix, restricted))
         elif isinstance(op, ListNamespacesOp):
             validate_page(op.limit, op.offset)
             validate_max_depth(op.max_depth)
@@ -176,9 +185,10 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
                 )
             for condition in conditions:
                 condition_query(condition)
-            prepared.append(None)
+            prepared.append(listing_clause(access, conditions))
         elif isinstance(op, PutOp):
             put = _prepare_put(op, schema)
+            require(access, "delete" if put.value is None else "write", put.namespace, op.key)
             doc_id = item_id(put.namespace, op.key)
             put.positions = [*(puts[doc_id].positions if doc_id in puts else []), position]
             puts[doc_id] = put
@@ -191,14 +201,15 @@ def _validate(ops: Sequence[Op], schema: StoreSchema) -> tuple[list[Any], dict[s
     return prepared, puts
 
 
-def check_ops(ops: Sequence[Op], schema: StoreSchema) -> None:
+def check_ops(ops: Sequence[Op], schema: StoreSchema, access: Grant | None = None) -> None:
     """Validate ops as :func:`plan_batch` does, without running anything.
 
     Raises:
         InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
         InvalidArgumentError: For a bad op.
+        AccessDeniedError: For an op ``access`` denies.
     """
-    _validate(ops, schema)
+    _validate(ops, schema, access)
 
 
 # -- the read step -------------------------------------------------------------------------------
@@ -280,7 +291,8 @@ def _listing(batch: _Batch, i: int, op: ListNamespacesOp) -> ReadStep:
     def decode(answers: list[Any]) -> None:
         batch.results[i] = [decode_path(row["_id"]) for row in answers[0]]
 
-    return ReadStep([Aggregate(list_namespaces_pipeline(op, batch.now_ms))], decode)
+    restrict = batch.prepared[i]
+    return ReadStep([Aggregate(list_namespaces_pipeline(op, batch.now_ms, restrict))], decode)
 
 
 def _query_embeddings(batch: _Batch, queries: list[str]) -> ReadStep | None:
@@ -342,24 +354,29 @@ def _read_steps(
     return [s for s in steps if s is not None]
 
 
-def plan_batch(ops: Iterable[Op], schema: StoreSchema, now: datetime) -> Plan[list[Result]]:
+def plan_batch(
+    ops: Iterable[Op], schema: StoreSchema, now: datetime, access: Grant | None = None
+) -> Plan[list[Result]]:
     """Execute a batch of LangGraph store ops (see the module docstring).
 
     Args:
         ops: ``GetOp``, ``SearchOp``, ``ListNamespacesOp`` and ``PutOp`` instances.
         schema: The store's configuration.
         now: The batch's clock (UTC).
+        access: The access policy resolved for the acting principal (``None``: no policy);
+            see :mod:`~langgraph_genesis_memory.store._access`.
 
     Returns:
         A plan whose value is the list of results, one per op, in input order.
 
     Raises:
         InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
-        InvalidArgumentError: For a bad op, before any request is yielded.
+        InvalidArgumentError, AccessDeniedError: For a bad or denied op, before any request
+            is yielded.
         PartialWriteError: If MongoDB refused some of the batch's writes.
     """
     ops = list(ops)
-    prepared, puts = _validate(ops, schema)
+    prepared, puts = _validate(ops, schema, access)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates hold ms
     batch = _Batch(ops, prepared, schema, epoch_ms(now), [None] * len(ops))
 

@@ -10,7 +10,9 @@ is invalid fails alone, before anything is sent, and never fails the others; if 
 some writes (:class:`~langgraph_genesis_memory.errors.PartialWriteError`), only the callers of
 the refused ops get the error; a failure of the whole batch (MongoDB unreachable) reaches every
 caller of it. Ops of one batch are concurrent: a read in the same tick as a write may see the
-state from before it, as it may without merging.
+state from before it, as it may without merging. Ops submitted with different keys (the
+principals of an access policy) are never merged: each key's ops form their own batch, run with
+that key.
 """
 
 from __future__ import annotations
@@ -28,48 +30,57 @@ class Coalescer:
     """Merge the ops submitted in one event-loop tick into one batch.
 
     Args:
-        run: Runs a list of ops as one batch (the store's ``abatch``).
-        check: Validates one op before anything is sent; raises the op's documented error.
+        run: Runs a list of ops as one batch (the store's ``abatch``); with ``keyed=True`` it
+            also receives the key the ops were submitted with.
+        check: Validates one op before anything is sent; raises the op's documented error
+            (with ``keyed=True`` it also receives the key).
+        keyed: Whether ``run`` and ``check`` take the submit key.
     """
 
     def __init__(
         self,
-        run: Callable[[list[Op]], Awaitable[list[Result]]],
-        check: Callable[[Op], None],
+        run: Callable[..., Awaitable[list[Result]]],
+        check: Callable[..., None],
+        *,
+        keyed: bool = False,
     ) -> None:
         self._run = run
         self._check = check
-        self._queues: dict[asyncio.AbstractEventLoop, list[tuple[Op, asyncio.Future[Any]]]] = {}
+        self._keyed = keyed
+        self._queues: dict[tuple[asyncio.AbstractEventLoop, Any],
+                           list[tuple[Op, asyncio.Future[Any]]]] = {}  # fmt: skip
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def submit(self, op: Op) -> Result:
-        """Run ``op`` in the batch of the current tick and return its result.
+    async def submit(self, op: Op, key: Any = None) -> Result:
+        """Run ``op`` in the batch of the current tick (and ``key``) and return its result.
 
         Raises:
             The op's own error (validation, a refused write) or the batch's (MongoDB down).
         """
-        self._check(op)  # a bad op fails here, alone and before any I/O
+        # a bad op fails here, alone and before any I/O
+        self._check(op, key) if self._keyed else self._check(op)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        queue = self._queues.setdefault(loop, [])
+        queue = self._queues.setdefault((loop, key), [])
         queue.append((op, future))
         if len(queue) == 1:
-            loop.call_soon(self._flush, loop)
+            loop.call_soon(self._flush, loop, key)
         return await future  # type: ignore[no-any-return]
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._queues.pop(loop, [])
+    def _flush(self, loop: asyncio.AbstractEventLoop, key: Any = None) -> None:
+        batch = self._queues.pop((loop, key), [])
         if batch:
-            task = loop.create_task(self._execute(batch))
+            task = loop.create_task(self._execute(batch, key))
             self._tasks.add(task)  # keep a reference until it is done
             task.add_done_callback(self._tasks.discard)
 
-    async def _execute(self, batch: list[tuple[Op, asyncio.Future[Any]]]) -> None:
+    async def _execute(self, batch: list[tuple[Op, asyncio.Future[Any]]], key: Any) -> None:
         live = [(op, future) for op, future in batch if not future.done()]
         if not live:
             return
         try:
-            results = await self._run([op for op, _ in live])
+            ops = [op for op, _ in live]
+            results = await (self._run(ops, key) if self._keyed else self._run(ops))
         except PartialWriteError as error:
             for position, (_, future) in enumerate(live):
                 if future.done():

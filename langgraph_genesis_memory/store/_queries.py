@@ -58,11 +58,16 @@ def prefix_range(field: str, prefix: tuple[str, ...]) -> dict[str, Any]:
 
 
 def and_(*clauses: dict[str, Any]) -> dict[str, Any]:
-    """AND of non-empty clauses (``{}`` for none)."""
+    """AND of non-empty clauses (``{}`` for none), flat when their fields differ.
+
+    ``{"_id": {"$in": ids}, "expires_at_ms": ...}`` and its ``$and`` form mean the same to
+    MongoDB, but a server's planner may only see the ``_id`` condition at the top level (the
+    local server scans the collection for the ``$and`` form), so the flat form is preferred.
+    """
     parts = [c for c in clauses if c]
     if not parts:
         return {}
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+    return parts[0] if len(parts) == 1 else flat_and(parts)
 
 
 def flat_and(clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -129,9 +134,12 @@ def condition_query(condition: MatchCondition) -> dict[str, Any]:
     return {"ns_key": {"$regex": pattern}}
 
 
-def list_namespaces_pipeline(op: ListNamespacesOp, now_ms: int) -> list[dict[str, Any]]:
-    """The aggregation answering one ``list_namespaces`` (distinct namespaces, in tuple order)."""
-    clauses = [live(now_ms)]
+def list_namespaces_pipeline(
+    op: ListNamespacesOp, now_ms: int, restrict: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The aggregation answering one ``list_namespaces`` (distinct namespaces, in tuple order);
+    ``restrict``: one more clause (an access policy's readable namespaces)."""
+    clauses = [live(now_ms), *([restrict] if restrict else [])]
     clauses += [q for q in (condition_query(c) for c in op.match_conditions or ()) if q]
     pipeline: list[dict[str, Any]] = [{"$match": flat_and(clauses)}]
     if op.max_depth is None:

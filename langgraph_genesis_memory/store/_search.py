@@ -50,7 +50,7 @@ from langgraph_genesis_memory._services import IndexDelete, IndexName, IndexQuer
 from langgraph_genesis_memory.errors import UnindexedItemsWarning
 from langgraph_genesis_memory.index._base import best_per_item
 from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
-from langgraph_genesis_memory.store._documents import encode_path, extract_text
+from langgraph_genesis_memory.store._documents import NAMESPACE_SEP, encode_path, extract_text
 from langgraph_genesis_memory.store._graph import graph_scores, plan_walk
 from langgraph_genesis_memory.store._indexing import WHOLE_RESULT, index_paths
 from langgraph_genesis_memory.store._options import SearchOptions, options_of
@@ -194,12 +194,20 @@ def _index_rankings(
         A plan whose value is the documents read, by ``_id``.
     """
     docs: dict[str, dict[str, Any]] = {}
+    # The _ids of items under the prefix start with it: the indexes may select by id.
+    id_prefix = encode_path(prefix) + NAMESPACE_SEP if prefix else ""
     todo = list(rankings)
     for ranking in todo:
-        ranking.n = max(2 * ranking.depth, 20)
+        # Ask for a few more than needed: only expired or deleted items drop out unless a filter
+        # applies (then twice as many); a short round asks again for four times as many. Every
+        # candidate is read from MongoDB, whose cost grows with the documents read.
+        depth = ranking.depth
+        ranking.n = max(2 * depth, 20) if filtered else max(depth + max(5, depth // 10), 10)
     while todo:
         answers = yield Parallel(tuple(
-            IndexQuery(index=r.index, query=r.query, n=r.n, namespace_prefix=prefix) for r in todo
+            IndexQuery(index=r.index, query=r.query, n=r.n, namespace_prefix=prefix,
+                       id_prefix=id_prefix)
+            for r in todo
         ))  # fmt: skip
         found: dict[IndexName, list[Any]] = {}
         for ranking, (hits, exhausted) in zip(todo, answers, strict=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import logging
 import os
 import re
@@ -36,7 +37,13 @@ from langgraph_genesis_memory._migrations import Migration, plan_optional_indexe
 from langgraph_genesis_memory._mongo import PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Services
-from langgraph_genesis_memory.errors import ConfigurationError, InvalidArgumentError
+from langgraph_genesis_memory.access import AccessPolicy
+from langgraph_genesis_memory.access import Grant as _Grant
+from langgraph_genesis_memory.errors import (
+    AccessDeniedError,
+    ConfigurationError,
+    InvalidArgumentError,
+)
 from langgraph_genesis_memory.index._base import (
     AsyncDerivedIndex,
     DerivedIndex,
@@ -45,6 +52,14 @@ from langgraph_genesis_memory.index._base import (
 from langgraph_genesis_memory.index._chroma import AsyncChromaIndex, ChromaIndex
 from langgraph_genesis_memory.index._lexical import WordRanker
 from langgraph_genesis_memory.index._words import SqliteWordIndex
+from langgraph_genesis_memory.store._access import AccessControl
+from langgraph_genesis_memory.store._audit import (
+    AUDIT_INDEXES,
+    Auditing,
+    plan_audited,
+    plan_denied,
+    plan_denied_then_raise,
+)
 from langgraph_genesis_memory.store._autolink import AutoLinkConfig, auto_link_settings
 from langgraph_genesis_memory.store._batch import StoreSchema, check_ops, plan_batch
 from langgraph_genesis_memory.store._calls import (
@@ -55,6 +70,7 @@ from langgraph_genesis_memory.store._calls import (
     search_op,
 )
 from langgraph_genesis_memory.store._coalesce import Coalescer
+from langgraph_genesis_memory.store._crypto import FieldCipher, plan_opened
 from langgraph_genesis_memory.store._graph import LINK_FIELD
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store._options import (
@@ -62,6 +78,7 @@ from langgraph_genesis_memory.store._options import (
     SearchOptions,
     validate_options,
 )
+from langgraph_genesis_memory.store._purge import Erasure
 from langgraph_genesis_memory.store._relations import RelationsMixin
 from langgraph_genesis_memory.store._search import LexicalEngine, SearchMode, SearchSettings
 from langgraph_genesis_memory.store._time import plan_backfill_validity
@@ -69,6 +86,11 @@ from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._writes import plan_sweep_items
 
 logger = logging.getLogger(__name__)
+
+_MERGED_GRANT: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "genesis_merged_grant", default=NOT_PROVIDED
+)
+"""The principal's grant of the merged batch the coalescer is running (see ``_abatch_as``)."""
 
 
 def _utcnow() -> datetime:
@@ -196,7 +218,7 @@ TEXT_INDEX = IndexModel(
 """MongoDB's text index, used only with ``lexical="text_index"``."""
 
 
-class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
+class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner, BaseStore):
     """LangGraph's ``BaseStore`` on MongoDB: namespaced JSON memories shared by agents.
 
     Pass it to ``StateGraph.compile(store=...)`` or ``@entrypoint(store=...)``; nodes reach it via
@@ -266,6 +288,19 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
             ``asearch``, ``alist_namespaces``) made in one event-loop tick into one batch
             (default ``True``; see :mod:`langgraph_genesis_memory.store._coalesce`). Each caller
             still gets its own result or its own error.
+        access: An :class:`~langgraph_genesis_memory.access.AccessPolicy`: every op is then
+            checked for the acting principal, a view's (:meth:`as_principal`) or the run's
+            ``config["configurable"]`` ``agent_id``/``tenant_id``/``user_id``; denied ops and
+            ops without a principal raise ``AccessDeniedError`` before any I/O. See
+            ``docs/access-control.md``. Default ``None``: no policy.
+        audit_ttl: Record denied ops and applied writes in ``<collection>_audit`` for this many
+            minutes (MongoDB's TTL index, created by ``setup()``); read them with
+            :meth:`list_audit`. Default ``None``: no audit log.
+        encrypt_fields: Dotted paths of value fields encrypted in the process before they are
+            sent (Fernet, the ``encryption`` extra), decrypted in results; they cannot be
+            filtered or embedded (see :mod:`langgraph_genesis_memory.store._crypto`).
+        encryption_key: The Fernet key(s) for ``encrypt_fields`` (comma-separated; the first
+            encrypts). Default: ``GENESIS_ENCRYPTION_KEY``.
 
     Raises:
         ConfigurationError: If neither client is given, a TTL is not a positive number, or the
@@ -307,6 +342,10 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         ttl_index: bool = True,
         coalesce: bool = True,
         filter_indexes: Sequence[str] = (),
+        access: AccessPolicy | None = None,
+        audit_ttl: float | None = None,
+        encrypt_fields: Sequence[str] = (),
+        encryption_key: str | None = None,
     ) -> None:
         if client is None and async_client is None:
             raise ConfigurationError(
@@ -368,7 +407,24 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
             auto_links=auto_link_settings(auto_links),
         )
         self._ranker = WordRanker()
-        self._coalescer = Coalescer(self.abatch, self._check_op) if coalesce else None
+        if access is not None and not isinstance(access, AccessPolicy):
+            raise ConfigurationError(f"access must be an AccessPolicy; got {access!r:.80}.")
+        self.access_policy = access
+        if audit_ttl is not None and (
+            isinstance(audit_ttl, bool) or not isinstance(audit_ttl, int | float) or audit_ttl <= 0
+        ):
+            raise ConfigurationError(f"audit_ttl must be positive minutes; got {audit_ttl!r}.")
+        self.audit_ttl = audit_ttl
+        self._cipher = FieldCipher(encrypt_fields, encryption_key) if encrypt_fields else None
+        fields = list((self.index_config or {}).get("fields") or [])
+        if self._cipher is not None and any(self._cipher.covers(f) for f in fields):
+            raise ConfigurationError(
+                f"index fields {fields!r} name an encrypted field: encrypted fields cannot be "
+                "embedded (index other fields, or '$' to embed the rest of the value)."
+            )
+        self._coalescer = (
+            Coalescer(self._abatch_as, self._check_op, keyed=True) if coalesce else None
+        )
         self._timeout_ms = timeout_ms
         self.ttl_index = ttl_index
         self.filter_indexes = _filter_index_models(filter_indexes)
@@ -402,6 +458,10 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
+        access: AccessPolicy | None = None,
+        audit_ttl: float | None = None,
+        encrypt_fields: Sequence[str] = (),
+        encryption_key: str | None = None,
     ) -> Iterator[GenesisStore]:
         """Open a store on a MongoDB deployment and close its client on exit.
 
@@ -421,8 +481,9 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         Args:
             conn_string: A MongoDB connection string.
             database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k,
-                graph_weight, graph_depth, auto_links, filter_indexes: As the constructor
-                (``lexical=None``: see above).
+                graph_weight, graph_depth, auto_links, filter_indexes, access, audit_ttl,
+                encrypt_fields, encryption_key: As the constructor (``lexical=None``: see
+                above).
             words_path: The word index's SQLite file when ``lexical`` is ``"index"``.
             ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
                 deployments and off in local mode.
@@ -447,7 +508,9 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
                    "graph_depth": graph_depth, "auto_links": auto_links,
-                   "filter_indexes": filter_indexes}  # fmt: skip
+                   "filter_indexes": filter_indexes, "access": access,
+                   "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
+                   "encryption_key": encryption_key}  # fmt: skip
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = None
@@ -497,6 +560,10 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
         timeout_ms: int | None = None,
+        access: AccessPolicy | None = None,
+        audit_ttl: float | None = None,
+        encrypt_fields: Sequence[str] = (),
+        encryption_key: str | None = None,
     ) -> AsyncIterator[GenesisStore]:
         """Async twin of :meth:`from_conn_string` (same arguments).
 
@@ -508,7 +575,9 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
                    "graph_depth": graph_depth, "auto_links": auto_links,
-                   "filter_indexes": filter_indexes}  # fmt: skip
+                   "filter_indexes": filter_indexes, "access": access,
+                   "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
+                   "encryption_key": encryption_key}  # fmt: skip
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = avectors = None
@@ -572,23 +641,69 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         Raises:
             InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidFilterError,
             ConfigurationError: For a bad op; nothing of the batch is written.
+            AccessDeniedError: With an access policy, for a denied op or a missing principal;
+                nothing of the batch is written.
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
-        return self._run(plan_batch(ops, self._schema, self._clock()))
+        return self._run(self._plan_batch(list(ops)))
 
-    def _check_op(self, op: Op) -> None:
+    def _plan_batch(self, ops: list[Op], grant: Any = NOT_PROVIDED) -> Plan[list[Result]]:
+        """The batch plan for the acting principal (``grant``: already resolved), audited
+        when the store keeps an audit log."""
+        now, ttl = self._clock(), self.audit_ttl
+        if self._cipher is not None:
+            ops = self._cipher.seal_ops(ops)  # raises for encrypted filters and index paths
+        if grant is NOT_PROVIDED:
+            grant = _MERGED_GRANT.get()  # set while the coalescer runs a merged batch
+        if grant is NOT_PROVIDED:
+            try:
+                grant = self._grant()
+            except AccessDeniedError as error:
+                if ttl is None:
+                    raise
+                return plan_denied_then_raise(ops, error, now, ttl, self.audit_collection)
+        plan = plan_batch(ops, self._schema, now, grant)
+        if self._cipher is not None:
+            plan = plan_opened(plan, self._cipher)
+        if ttl is None:
+            return plan
+        return plan_audited(plan, ops, grant, now, ttl, self.audit_collection)
+
+    def _check_op(self, op: Op, grant: _Grant | None = None) -> None:
         """Validate one op as :meth:`batch` would (raises its documented error)."""
-        check_ops([op], self._schema)
+        check_ops([op], self._schema, grant)
+        if self._cipher is not None:
+            self._cipher.seal_ops([op])
 
     async def _submit(self, op: Op) -> Result:
-        """Run one op, merged with the other single-op calls of this tick (``coalesce``)."""
+        """Run one op, merged with the other single-op calls of this tick (``coalesce``) made
+        by the same principal."""
         if self._coalescer is None:
             return (await self.abatch([op]))[0]
-        return await self._coalescer.submit(op)
+        try:
+            grant = self._grant()  # the caller's principal, resolved in the caller's context
+        except AccessDeniedError:
+            return (await self.abatch([op]))[0]  # raises (and is audited)
+        try:
+            return await self._coalescer.submit(op, grant)
+        except AccessDeniedError as error:  # refused by the check before merging
+            if self.audit_ttl is not None:
+                plan = plan_denied([op], error, grant, self._clock(), self.audit_ttl,
+                                   self.audit_collection)  # fmt: skip
+                await self._arun(plan)
+            raise
+
+    async def _abatch_as(self, ops: Iterable[Op], grant: _Grant | None) -> list[Result]:
+        """Run merged ops through :meth:`abatch` (so wrappers of it see them) as ``grant``."""
+        token = _MERGED_GRANT.set(grant)
+        try:
+            return await self.abatch(ops)
+        finally:
+            _MERGED_GRANT.reset(token)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of :meth:`batch`, on the ``AsyncMongoClient`` (same semantics and errors)."""
-        return await self._arun(plan_batch(ops, self._schema, self._clock()))
+        return await self._arun(self._plan_batch(list(ops)))
 
     def put(
         self,
@@ -783,6 +898,9 @@ class GenesisStore(RelationsMixin, PlanRunner, BaseStore):
         component = f"store:{self.collection_name}"
         version = yield from plan_setup(component, STORE_MIGRATIONS)
         yield from plan_optional_indexes(component, optional)
+        if self.audit_ttl is not None:
+            audit = self.audit_collection
+            yield from plan_optional_indexes(f"store:{audit}", AUDIT_INDEXES, collection=audit)
         return version
 
     def setup(self) -> int:

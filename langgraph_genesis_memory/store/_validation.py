@@ -30,6 +30,7 @@ without NUL, valid Unicode, at most :data:`MAX_KEY_BYTES` bytes of UTF-8. Namesp
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -291,6 +292,15 @@ def _labels(namespace: object, what: str, *, allow_list: bool) -> tuple[str, ...
     return labels
 
 
+@functools.lru_cache(maxsize=4096)
+def _checked_tuple(namespace: tuple[str, ...]) -> tuple[str, ...]:
+    # Parallel graph nodes and batches repeat the same few namespaces: checking each once
+    # takes validation off the per-op cost of a coalesced call.
+    if type(namespace) is not tuple:
+        raise TypeError  # lists and other sequences are not cached (nor hashable, for lists)
+    return _labels(namespace, "A namespace", allow_list=False)
+
+
 def validate_namespace(namespace: object, *, reserved: bool = False) -> tuple[str, ...]:
     """Check the namespace of one item (LangGraph's rules plus the limits above).
 
@@ -305,7 +315,11 @@ def validate_namespace(namespace: object, *, reserved: bool = False) -> tuple[st
     Raises:
         InvalidNamespaceError: If it is not a non-empty tuple of valid labels.
     """
-    labels = _labels(namespace, "A namespace", allow_list=False)
+    try:
+        # A tuple of hashable labels: checked once (errors are never cached).
+        labels = _checked_tuple(namespace)
+    except TypeError:  # not a tuple, or an unhashable label: checked (and refused) in full
+        labels = _labels(namespace, "A namespace", allow_list=False)
     if not labels:
         raise InvalidNamespaceError("A namespace cannot be empty; e.g. ('agent', 'qa').")
     if reserved and labels[0] == "langgraph":

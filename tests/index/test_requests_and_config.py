@@ -141,7 +141,7 @@ def test_config_errors() -> None:
 def test_probe_size() -> None:
     assert probe_size(10, ()) is None
     assert probe_size(5, ("a",)) == 200
-    assert probe_size(50, ("a",)) == 1000
+    assert probe_size(100, ("a",)) == 400
 
 
 def test_query_reads_scores_and_falls_back_to_the_entry_id() -> None:
@@ -188,6 +188,43 @@ def test_prefix_query_probe_covering_the_collection() -> None:
     assert len(calls) == 1 and [h.item_id for h in hits] == ["i1", "i3", "i5"] and exhausted
     (hits, exhausted), calls = drive(plan_query([1.0], 4, ("a",)), small)
     assert len(calls) == 1 and [h.item_id for h in hits] == ["i1", "i3", "i5"] and exhausted
+
+
+def _id_probe_answer(ids: list[str]) -> dict:
+    return {"ids": [ids], "distances": [[i / 1000 for i in range(len(ids))]]}
+
+
+def test_prefix_query_with_an_id_prefix_reads_no_metadata() -> None:
+    ids = [f"{'a' if i % 2 else 'b'}\x01k{i}#text" for i in range(200)]
+    (hits, exhausted), calls = drive(plan_query([1.0], 2, ("a",), "a\x01"), _id_probe_answer(ids))
+    assert len(calls) == 1 and "where" not in calls[0].kwargs
+    assert calls[0].kwargs["include"] == ["distances"]
+    assert [(h.item_id, h.path) for h in hits] == [("a\x01k1", "text"), ("a\x01k3", "text")]
+    assert hits[0].score == pytest.approx(0.999)
+    assert not exhausted
+
+
+def test_id_prefix_probe_reads_the_metadata_of_ambiguous_ids_only() -> None:
+    # A key holding "#": the id alone does not say where the item id ends.
+    ids = ["a\x01x#y#text", "a\x01plain#text", "b\x01other#text"]
+    meta = {"ids": ["a\x01x#y#text"], "metadatas": [{"item_id": "a\x01x#y", "path": "text"}]}
+    (hits, exhausted), calls = drive(
+        plan_query([1.0], 5, ("a",), "a\x01"), _id_probe_answer(ids), meta
+    )
+    assert [c.method for c in calls] == ["query", "get"]
+    assert calls[1].kwargs == {"ids": ["a\x01x#y#text"], "include": ["metadatas"]}
+    assert [(h.item_id, h.path) for h in hits] == [("a\x01x#y", "text"), ("a\x01plain", "text")]
+    assert exhausted  # the probe held the whole collection
+
+
+def test_id_prefix_probe_falls_back_to_the_filtered_query() -> None:
+    ids = [f"b\x01k{i}#$" for i in range(199)] + ["a\x01k#$"]
+    filtered = _probe_answer(["a", "a"])
+    (hits, exhausted), calls = drive(
+        plan_query([1.0], 2, ("a",), "a\x01"), _id_probe_answer(ids), filtered
+    )
+    assert len(calls) == 2 and calls[1].kwargs["where"] == {"p1": {"$eq": "a"}}
+    assert [h.item_id for h in hits] == ["i0", "i1"] and not exhausted
 
 
 def test_prefix_query_falls_back_to_the_filtered_query() -> None:

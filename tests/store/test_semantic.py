@@ -104,6 +104,28 @@ def test_ranked_by_meaning_within_prefix(mongo_client, database_name, mode) -> N
     assert {r.key for r in everywhere} == {"tea", "tea2"}
 
 
+def test_prefix_search_with_hashes_and_separators_in_keys_and_paths(
+    mongo_client, database_name
+) -> None:
+    # Vector ids are "<item _id>#<path>": keys and field names holding "#" (and labels holding
+    # the _id separator) must still be found under their own prefix, never under another.
+    store = make_store(
+        mongo_client, database_name, fields=["te#xt"], search_mode="vector", lexical="scan"
+    )
+    store.put(("conv", "c#1"), "tea#1", {"te#xt": "green tea every morning"})
+    store.put(("conv", "c\x011"), "tea", {"te#xt": "green tea every morning"})
+    store.put(("conv", "c"), "1\x01tea", {"te#xt": "green tea every morning"})
+    for prefix, key in (
+        (("conv", "c#1"), "tea#1"),
+        (("conv", "c\x011"), "tea"),
+        (("conv", "c"), "1\x01tea"),
+    ):
+        found = store.search(prefix, query="green tea", limit=5)
+        assert [(r.namespace, r.key) for r in found] == [(prefix, key)]
+        assert found[0].score is not None
+    assert len(store.search(("conv",), query="green tea", limit=5)) == 3
+
+
 def test_filters_offset_limit_and_stable_pages(semantic: GenesisStore) -> None:
     query = "Melanie mountains sunset lake kids"
     full = semantic.search(("conv",), query=query, limit=10)
