@@ -154,6 +154,10 @@ class FieldCipher:
             out.append(op)
         return out
 
+    def open_value(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of a stored value with its encrypted fields decrypted."""
+        return self._map(value, False)
+
     def open_results(self, results: list[Result]) -> list[Result]:
         """Decrypt the encrypted fields of every item in ``results`` (in place)."""
         for result in results:

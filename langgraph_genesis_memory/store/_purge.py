@@ -4,7 +4,9 @@
 
 * the items under the selected namespaces (expired ones included) and, in the same step, their
   entries in the derived indexes (vectors in Chroma, words), through the indexes' ``delete``
-  (as deletes and sweeps do);
+  (as deletes and sweeps do), and the links other items hold to them (``link_to``: ids name
+  the namespace); other items' values, where a writer named them in ``relationships``, are the
+  writers' data and are left as written;
 * for a tenant or a user: the session records, archives, directory entries, handoff records
   and short-term memory the :class:`~langgraph_genesis_memory.sessions.SessionManager` keeps
   for them (see ``sessions/_layout.py``);
@@ -31,7 +33,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from langgraph_genesis_memory._mongo import Count, Delete, Failed, Find, Parallel, PlanRunner
+from langgraph_genesis_memory._mongo import (
+    BulkWrite,
+    Count,
+    Delete,
+    Failed,
+    Find,
+    Parallel,
+    PlanRunner,
+)
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import IndexDelete, IndexName
 from langgraph_genesis_memory.errors import InvalidArgumentError
@@ -47,6 +57,7 @@ from langgraph_genesis_memory.store._access import require_admin
 from langgraph_genesis_memory.store._documents import item_id, split_id
 from langgraph_genesis_memory.store._queries import prefix_range
 from langgraph_genesis_memory.store._validation import validate_namespace
+from langgraph_genesis_memory.store._writes import unlink_all
 
 logger = logging.getLogger("langgraph_genesis_memory.store")
 
@@ -192,6 +203,8 @@ def plan_purge_items(scope: PurgeScope, indexes: Sequence[IndexName]) -> Plan[Pu
         ids = [d["_id"] for d in docs]
         if ids:
             counts["items"] += yield Delete({"_id": {"$in": ids}})
+            # Other items' links to them go too (link_to holds ids, which name the namespace).
+            yield BulkWrite((unlink_all(ids),))
             for doc_id in ids:
                 kind = _kind(doc_id)
                 if kind:

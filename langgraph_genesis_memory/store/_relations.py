@@ -7,20 +7,28 @@ of the item's value with its ``relationships`` / ``valid_to`` / ``superseded_by`
 _time`). The rewritten items keep their TTL in minutes (their expiry starts again, as a read
 with ``refresh_ttl`` would) and their ``index=`` paths. A put of the same item by another writer
 between the read and the write is overwritten (last writer wins, as for any put).
+
+They act as the store's caller, like any op: with an access policy, the acting principal must
+be allowed to ``read`` every item they read and to ``write`` every item they rewrite (checked
+before any I/O, :class:`~langgraph_genesis_memory.errors.AccessDeniedError`), the writes are
+checked and audited by the store's batch, and encrypted value fields are decrypted after the
+read and encrypted again by the write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from langgraph.store.base import NOT_PROVIDED, NotProvided, PutOp
+from langgraph.store.base import NOT_PROVIDED, NotProvided, Op, PutOp, Result
 
 from langgraph_genesis_memory._mongo import Find
 from langgraph_genesis_memory._plans import Plan
+from langgraph_genesis_memory.access import Grant
 from langgraph_genesis_memory.errors import InvalidArgumentError
-from langgraph_genesis_memory.store._batch import StoreSchema, plan_batch
+from langgraph_genesis_memory.store._access import require
 from langgraph_genesis_memory.store._documents import item_id
 from langgraph_genesis_memory.store._graph import (
     DEFAULT_TYPE,
@@ -58,10 +66,28 @@ def _kind(kind: Any) -> str:
         raise InvalidArgumentError(str(exc)) from None
 
 
-def _read(ids: list[str], now: datetime) -> Plan[dict[str, dict[str, Any]]]:
-    docs = yield Find({"_id": {"$in": sorted(set(ids))}, **live(epoch_ms(now))},
-                      batch_size=len(ids))  # fmt: skip
-    return {doc["_id"]: doc for doc in docs}
+@dataclass(frozen=True)
+class Edit:
+    """What an edit plan needs from the store: its clock, the acting principal's grant
+    (``None``: no policy), the store's batch (access checks, encryption, audit, derived
+    indexes) and the decryption of a stored value."""
+
+    now: datetime
+    grant: Grant | None
+    write: Callable[[list[Op]], Plan[list[Result]]]
+    open: Callable[[Mapping[str, Any]], dict[str, Any]]
+
+    def read(self, ids: list[str]) -> Plan[dict[str, dict[str, Any]]]:
+        """The live documents of ``ids`` by ``_id``, values decrypted."""
+        docs = yield Find({"_id": {"$in": sorted(set(ids))}, **live(epoch_ms(self.now))},
+                          batch_size=len(ids))  # fmt: skip
+        return {doc["_id"]: {**doc, "value": self.open(doc["value"])} for doc in docs}
+
+    def require(self, reads: list[Address], writes: list[Address]) -> None:
+        """Raise ``AccessDeniedError`` unless the principal may read and write these."""
+        for action, addresses in (("read", reads), ("write", writes)):
+            for namespace, key in addresses:
+                require(self.grant, action, namespace, key)  # type: ignore[arg-type]
 
 
 def _missing(address: Address, role: str) -> InvalidArgumentError:
@@ -77,12 +103,11 @@ def _rewrite(address: Address, doc: Mapping[str, Any], value: dict[str, Any]) ->
     return PutOp(address[0], address[1], value, index=doc.get("index_paths"), ttl=ttl)  # type: ignore[arg-type]
 
 
-def plan_link(
-    schema: StoreSchema, now: datetime, source: Address, target: Address, kind: str
-) -> Plan[bool]:
+def plan_link(edit: Edit, source: Address, target: Address, kind: str) -> Plan[bool]:
     """Add a link to a stored item's ``relationships``. Returns whether it was new."""
+    edit.require(reads=[source, target], writes=[source])
     source_id, target_id = item_id(*source), item_id(*target)
-    docs = yield from _read([source_id, target_id], now)
+    docs = yield from edit.read([source_id, target_id])
     if source_id not in docs:
         raise _missing(source, "to link from")
     if target_id not in docs:
@@ -91,30 +116,28 @@ def plan_link(
     linked = with_link(value, Link(target[0], target[1], kind))
     if linked == value:
         return False
-    yield from plan_batch([_rewrite(source, docs[source_id], linked)], schema, now)
+    yield from edit.write([_rewrite(source, docs[source_id], linked)])
     return True
 
 
-def plan_unlink(
-    schema: StoreSchema, now: datetime, source: Address, target: Address, kind: str | None
-) -> Plan[bool]:
+def plan_unlink(edit: Edit, source: Address, target: Address, kind: str | None) -> Plan[bool]:
     """Remove links (of type ``kind``, ``None``: any) from a stored item to ``target``.
     Returns whether any was removed."""
+    edit.require(reads=[source], writes=[source])
     source_id = item_id(*source)
-    docs = yield from _read([source_id], now)
+    docs = yield from edit.read([source_id])
     if source_id not in docs:
         raise _missing(source, "to unlink from")
     value = docs[source_id]["value"]
     kept = without_link(value, source[0], target, kind)
     if len(kept.get("relationships") or ()) == len(value.get("relationships") or ()):
         return False
-    yield from plan_batch([_rewrite(source, docs[source_id], kept)], schema, now)
+    yield from edit.write([_rewrite(source, docs[source_id], kept)])
     return True
 
 
 def plan_supersede(
-    schema: StoreSchema,
-    now: datetime,
+    edit: Edit,
     new: Address,
     value: dict[str, Any],
     old: Address,
@@ -123,8 +146,9 @@ def plan_supersede(
     ttl: float | None | NotProvided,
 ) -> Plan[None]:
     """Write ``value`` at ``new`` and end the fact at ``old`` in one bulk write."""
+    edit.require(reads=[old], writes=[old, new])
     old_id = item_id(*old)
-    docs = yield from _read([old_id], now)
+    docs = yield from edit.read([old_id])
     if old_id not in docs:
         raise _missing(old, "to supersede")
     if at is not None:
@@ -132,7 +156,7 @@ def plan_supersede(
     elif isinstance(value.get(VALID_FROM), str):
         end_ms = parse_instant(value[VALID_FROM], f"value[{VALID_FROM!r}]")
     else:
-        end_ms = epoch_ms(now)
+        end_ms = epoch_ms(edit.now)
     start = docs[old_id].get("valid_from_ms")
     if isinstance(start, int) and start >= end_ms:
         raise InvalidArgumentError(
@@ -146,31 +170,47 @@ def plan_supersede(
         VALID_TO: iso(end_ms),
         SUPERSEDED_BY: {"namespace": list(new[0]), "key": new[1]},
     }
-    ops = [
+    ops: list[Op] = [
         _rewrite(old, docs[old_id], ended),
         PutOp(new[0], new[1], fresh, index=index, ttl=ttl),  # type: ignore[arg-type]
     ]
-    yield from plan_batch(ops, schema, now)
+    yield from edit.write(ops)
     return None
 
 
 class RelationsMixin:
     """``link``/``unlink``/``supersede`` and their async twins, for :class:`GenesisStore`."""
 
-    _schema: StoreSchema
     _clock: Callable[[], datetime]
+    _cipher: Any
 
-    if TYPE_CHECKING:  # provided by PlanRunner
+    if TYPE_CHECKING:  # provided by PlanRunner, AccessControl and GenesisStore
 
         def _run(self, plan: Plan[T], *, per_request: bool = False) -> T: ...
 
         async def _arun(self, plan: Plan[T], *, per_request: bool = False) -> T: ...
 
+        def _grant(self) -> Grant | None: ...
+
+        def _plan_batch(self, ops: list[Op], grant: Any = ...) -> Plan[list[Result]]: ...
+
+    def _edit(self) -> Edit:
+        """The context of an edit by the acting principal (raises ``AccessDeniedError`` when
+        the store has a policy and no principal is given)."""
+        grant = self._grant()
+        cipher = self._cipher
+        return Edit(
+            self._clock(),
+            grant,
+            lambda ops: self._plan_batch(ops, grant),
+            dict if cipher is None else cipher.open_value,
+        )
+
     def _link_plan(
         self, namespace: Any, key: Any, to_namespace: Any, to_key: Any, type: Any
     ) -> Plan[bool]:
         source, target = _address(namespace, key), _address(to_namespace, to_key)
-        return plan_link(self._schema, self._clock(), source, target, _kind(type))
+        return plan_link(self._edit(), source, target, _kind(type))
 
     def link(
         self,
@@ -197,6 +237,8 @@ class RelationsMixin:
         Raises:
             InvalidNamespaceError, InvalidKeyError, InvalidArgumentError: For bad arguments
                 (before any I/O), or when either item does not exist (or has expired).
+            AccessDeniedError: With an access policy, if the acting principal may not read the
+                items read or write the items written (before any I/O).
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
 
         Example:
@@ -222,7 +264,7 @@ class RelationsMixin:
     ) -> Plan[bool]:
         source, target = _address(namespace, key), _address(to_namespace, to_key)
         kind = None if type is None else _kind(type)
-        return plan_unlink(self._schema, self._clock(), source, target, kind)
+        return plan_unlink(self._edit(), source, target, kind)
 
     def unlink(
         self,
@@ -246,6 +288,8 @@ class RelationsMixin:
         Raises:
             InvalidNamespaceError, InvalidKeyError, InvalidArgumentError: For bad arguments
                 (before any I/O), or when the linking item does not exist.
+            AccessDeniedError: With an access policy, if the acting principal may not read the
+                items read or write the items written (before any I/O).
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
         return bool(self._run(self._unlink_plan(namespace, key, to_namespace, to_key, type)))
@@ -279,7 +323,7 @@ class RelationsMixin:
         if at is not None and (not isinstance(at, datetime) or at.tzinfo is None):
             raise InvalidArgumentError(f"at must be a timezone-aware datetime; got {at!r:.80}.")
         checked = validate_value(value)
-        return plan_supersede(self._schema, self._clock(), new, checked, old, at, index, ttl)
+        return plan_supersede(self._edit(), new, checked, old, at, index, ttl)
 
     def supersede(
         self,
@@ -310,6 +354,8 @@ class RelationsMixin:
             InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidArgumentError:
                 For bad arguments (before any I/O), when the old item does not exist, or when
                 it became valid after ``at``.
+            AccessDeniedError: With an access policy, if the acting principal may not read the
+                items read or write the items written (before any I/O).
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
 
         Example:

@@ -26,6 +26,7 @@ from langgraph.store.base import (
     Op,
     Result,
     SearchItem,
+    SearchOp,
     TTLConfig,
     ensure_embeddings,
 )
@@ -33,8 +34,13 @@ from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
 
 from langgraph_genesis_memory._config import data_dir_from_env, database_from_env
 from langgraph_genesis_memory._connection import open_async, open_sync
-from langgraph_genesis_memory._migrations import Migration, plan_optional_indexes, plan_setup
-from langgraph_genesis_memory._mongo import PlanRunner
+from langgraph_genesis_memory._migrations import (
+    MIGRATIONS_COLLECTION,
+    Migration,
+    plan_optional_indexes,
+    plan_setup,
+)
+from langgraph_genesis_memory._mongo import Find, PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Services
 from langgraph_genesis_memory.access import AccessPolicy
@@ -71,7 +77,7 @@ from langgraph_genesis_memory.store._calls import (
 )
 from langgraph_genesis_memory.store._coalesce import Coalescer
 from langgraph_genesis_memory.store._crypto import FieldCipher, plan_opened
-from langgraph_genesis_memory.store._graph import LINK_FIELD
+from langgraph_genesis_memory.store._graph import LINK_FIELD, RELATIONSHIPS
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store._options import (
     SearchModeName,
@@ -81,7 +87,12 @@ from langgraph_genesis_memory.store._options import (
 from langgraph_genesis_memory.store._purge import Erasure
 from langgraph_genesis_memory.store._relations import RelationsMixin
 from langgraph_genesis_memory.store._search import LexicalEngine, SearchMode, SearchSettings
-from langgraph_genesis_memory.store._time import plan_backfill_validity
+from langgraph_genesis_memory.store._time import (
+    SUPERSEDED_BY,
+    VALID_FROM,
+    VALID_TO,
+    plan_backfill_validity,
+)
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._writes import plan_sweep_items
 
@@ -206,6 +217,10 @@ STORE_MIGRATIONS: list[list[IndexModel] | Migration] = [
 ]
 """Index sets by schema version (see :mod:`langgraph_genesis_memory._migrations`)."""
 
+VALIDITY_SCHEMA = 3
+"""The store schema from which every document holds ``valid_from_ms``/``valid_to_ms``: a
+search refuses a collection set up at an earlier version until ``setup()`` runs again."""
+
 TTL_INDEX = IndexModel([("expires_at", ASCENDING)], name="ttl_expires_at", expireAfterSeconds=0)
 """MongoDB's TTL index: its monitor deletes items once ``expires_at`` has passed."""
 
@@ -298,13 +313,16 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
             :meth:`list_audit`. Default ``None``: no audit log.
         encrypt_fields: Dotted paths of value fields encrypted in the process before they are
             sent (Fernet, the ``encryption`` extra), decrypted in results; they cannot be
-            filtered or embedded (see :mod:`langgraph_genesis_memory.store._crypto`).
+            filtered or embedded, nor be one of the fields the store reads (``relationships``,
+            ``valid_from``, ``valid_to``, ``superseded_by``; see
+            :mod:`langgraph_genesis_memory.store._crypto`).
         encryption_key: The Fernet key(s) for ``encrypt_fields`` (comma-separated; the first
             encrypts). Default: ``GENESIS_ENCRYPTION_KEY``.
 
     Raises:
-        ConfigurationError: If neither client is given, a TTL is not a positive number, or the
-            index configuration is incomplete.
+        ConfigurationError: If neither client is given, a TTL is not a positive number, the
+            index configuration is incomplete, or ``encrypt_fields`` names an indexed field or
+            a field the store reads.
 
     Example:
         >>> from langgraph_genesis_memory import GenesisStore
@@ -416,6 +434,13 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
             raise ConfigurationError(f"audit_ttl must be positive minutes; got {audit_ttl!r}.")
         self.audit_ttl = audit_ttl
         self._cipher = FieldCipher(encrypt_fields, encryption_key) if encrypt_fields else None
+        self._schema_checked = False  # see _plan_schema_checked
+        reserved = [RELATIONSHIPS, VALID_FROM, VALID_TO, SUPERSEDED_BY]
+        if self._cipher is not None and any(self._cipher.covers(f) for f in reserved):
+            raise ConfigurationError(
+                f"encrypt_fields={list(encrypt_fields or ())!r} names a field the store reads "
+                f"({', '.join(reserved)}): links and validity in time must stay readable."
+            )
         fields = list((self.index_config or {}).get("fields") or [])
         if self._cipher is not None and any(self._cipher.covers(f) for f in fields):
             raise ConfigurationError(
@@ -663,11 +688,34 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
                     raise
                 return plan_denied_then_raise(ops, error, now, ttl, self.audit_collection)
         plan = plan_batch(ops, self._schema, now, grant)
+        if not self._schema_checked and any(isinstance(op, SearchOp) for op in ops):
+            plan = self._plan_schema_checked(plan)
         if self._cipher is not None:
             plan = plan_opened(plan, self._cipher)
         if ttl is None:
             return plan
         return plan_audited(plan, ops, grant, now, ttl, self.audit_collection)
+
+    def _plan_schema_checked(self, inner: Plan[list[Result]]) -> Plan[list[Result]]:
+        """Run ``inner`` after checking, once per store, that the collection is not set up
+        at a schema older than :data:`VALIDITY_SCHEMA` (one ``find`` by ``_id``).
+
+        Documents written before schema 3 hold no validity in time, so searches would not
+        return them until ``setup()`` backfills it; a collection never set up (no record) is
+        not refused. Raises ``ConfigurationError`` naming the fix.
+        """
+        component = f"store:{self.collection_name}"
+        found = yield Find({"_id": component}, collection=MIGRATIONS_COLLECTION)
+        version = int(found[0].get("version", 0)) if found else 0
+        if 0 < version < VALIDITY_SCHEMA:
+            raise ConfigurationError(
+                f"The collection {self.collection_name!r} was set up by an earlier version "
+                f"(schema {version}): call store.setup() once to bring it to schema "
+                f"{len(STORE_MIGRATIONS)} (it records every item's validity in time, without "
+                "which searches would miss the items written before)."
+            )
+        self._schema_checked = True
+        return (yield from inner)
 
     def _check_op(self, op: Op, grant: _Grant | None = None) -> None:
         """Validate one op as :meth:`batch` would (raises its documented error)."""
