@@ -28,8 +28,9 @@ Run: ``python benchmarks/locomo_recall.py [--data PATH] [--variants all|default|
 section measures the product itself: ``GenesisStore.search`` (local MongoDB-compatible server +
 Chroma, words from the word index) on items holding the recommended fields, in each mode of
 :data:`STORE_MODES`: vector, lexical, graph, hybrid (the default, no graph), hybrid fused with the
-graph ranking (``graph_weight=1``), and the same with automatic links (rare names, with and without
-the turn-order links). Each item carries its session date as event time (``valid_from``) and a
+graph ranking (``graph_weight=1``), and the same with automatic links (rare words of each turn's
+line, with ``max_shared`` 5, the default, and 10; rare names; rare words without the turn-order
+links). Each item carries its session date as event time (``valid_from``) and a
 ``follows`` link to the previous turn of its session: the only relations the data gives. Recall@k
 for k = 1, 5, 10, 25 per category, and the p50 latency of each graph-fused mode over hybrid's.
 """
@@ -551,25 +552,48 @@ def store_value(turn: Turn, context: str, previous: Turn | None = None) -> dict:
 
 
 # (label, GenesisStore keyword arguments, search keyword arguments); "store" names the store
-# the items are written to ("auto": with automatic links).
+# the items are written to ("auto": with automatic links by rare words of the turn's line,
+# "auto10": the same with max_shared=10, "names": by rare names, "auto-only": rare words
+# without the turn-order links).
+WORDS = {"by": "words", "fields": ["line"]}
 STORE_MODES: dict[str, tuple[str, dict, dict]] = {
     "vector": ("main", {"search_mode": "vector"}, {}),
     "lexical": ("main", {"search_mode": "lexical"}, {}),
     "graph": ("main", {"search_mode": "graph"}, {}),
     "hybrid": ("main", {"search_mode": "hybrid", "graph_weight": 0.0}, {}),
     "hybrid+graph": ("main", {"search_mode": "hybrid", "graph_weight": 1.0}, {}),
+    "graph+auto": ("auto", {"search_mode": "graph", "auto_links": WORDS}, {}),
     "hybrid+graph+auto": (
         "auto",
+        {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": WORDS},
+        {},
+    ),
+    "hybrid+graph+auto10": (
+        "auto10",
+        {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {**WORDS, "max_shared": 10}},
+        {},
+    ),
+    "hybrid+graph+names": (
+        "names",
         {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {"by": "names"}},
         {},
     ),
     "hybrid+graph+auto-only": (
         "auto-only",
-        {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {"by": "names"}},
+        {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": WORDS},
         {},
     ),
 }
-DEFAULT_MODES = ("vector", "lexical", "graph", "hybrid", "hybrid+graph")
+DEFAULT_MODES = (
+    "vector",
+    "lexical",
+    "graph",
+    "hybrid",
+    "hybrid+graph",
+    "graph+auto",
+    "hybrid+graph+auto",
+    "hybrid+graph+auto10",
+)
 
 
 def store_run(
@@ -582,8 +606,8 @@ def store_run(
     ``store.search``, in each of ``modes`` (see :data:`STORE_MODES`).
 
     Items carry the session date as event time and a ``follows`` link to the previous turn of
-    their session; the "auto" stores add automatic links (rare names shared with earlier turns)
-    at write time, "auto-only" without the turn-order links.
+    their session; the other stores add automatic links at write time (see
+    :data:`STORE_MODES`), "auto-only" without the turn-order links.
     """
     import tempfile
     import uuid

@@ -108,6 +108,7 @@ def target_settings(store: Any) -> TargetSettings:
         text_index=getattr(search, "lexical", None) == "text_index",
         dims=int(config["dims"]) if config else None,
         model=model_name(getattr(store, "embeddings", None)),
+        reserved_fields=getattr(getattr(store, "_schema", None), "reserved_fields", True),
     )
 
 

@@ -281,7 +281,7 @@ def plan_restore(
                     if write is not None:
                         writes[write.doc_id] = write
                 else:
-                    parse_item(record)
+                    parse_item(record, settings.reserved_fields)
             else:
                 check_checkpoint_record(record)
         if writes:

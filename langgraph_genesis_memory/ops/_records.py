@@ -142,6 +142,8 @@ class TargetSettings:
         text_index: Whether items carry ``search_text`` for MongoDB's ``$text`` index.
         dims: The vector index's dimensions, or ``None``.
         model: A name of the embedding model, or ``None``.
+        reserved_fields: Whether the store reads values' link and time fields
+            (``GenesisStore(reserved_fields=...)``).
     """
 
     ttl: TTLPolicy
@@ -150,6 +152,7 @@ class TargetSettings:
     text_index: bool = False
     dims: int | None = None
     model: str | None = None
+    reserved_fields: bool = True
 
 
 @dataclass
@@ -172,8 +175,11 @@ def _time(record: Mapping[str, Any], name: str, line: object) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def parse_item(record: Mapping[str, Any]) -> tuple[tuple[str, ...], str, dict[str, Any]]:
-    """Check an item record's namespace, key and value (the store's rules).
+def parse_item(
+    record: Mapping[str, Any], reserved_fields: bool = True
+) -> tuple[tuple[str, ...], str, dict[str, Any]]:
+    """Check an item record's namespace, key and value (the store's rules; ``reserved_fields``:
+    the target store's setting).
 
     Raises:
         BackupFormatError: If any of them is missing or invalid (the line is named).
@@ -183,7 +189,7 @@ def parse_item(record: Mapping[str, Any]) -> tuple[tuple[str, ...], str, dict[st
         namespace = validate_namespace(tuple(record.get("namespace") or ()))
         key = validate_key(record.get("key"))
         value = validate_value(record.get("value"))
-        stored_fields(value, namespace, 0)  # links and times as a put checks them
+        stored_fields(value, namespace, 0, reserved_fields)  # links and times as a put checks
         if record.get("ttl") is not None:
             check_ttl(record["ttl"], "ttl", InvalidArgumentError)
     except (GenesisMemoryError, TypeError) as exc:
@@ -219,7 +225,7 @@ def document(
         "ttl": ttl,
         "expires_at": expires_at,
         "expires_at_ms": NEVER_MS if expires_at is None else epoch_ms(expires_at),
-        **stored_fields(value, namespace, epoch_ms(created_at)),
+        **stored_fields(value, namespace, epoch_ms(created_at), settings.reserved_fields),
     }
     if settings.text_index:
         doc["search_text"] = lexical_text(value, index, settings.vector_fields)
@@ -260,7 +266,7 @@ def restored_item(
         namespace = tuple(record["namespace"])
         key, value = record["key"], record["value"]
     else:
-        namespace, key, value = parse_item(record)
+        namespace, key, value = parse_item(record, settings.reserved_fields)
     line = record.get("_line", "?")
     expires_at = None
     if record.get("expires_at") is not None:

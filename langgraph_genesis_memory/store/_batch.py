@@ -86,11 +86,14 @@ class StoreSchema:
             ignored, as in LangGraph).
         auto_links: Automatic links at write time (``None``: off), see
             :mod:`~langgraph_genesis_memory.store._autolink`.
+        reserved_fields: Whether values' ``relationships``, ``valid_from``, ``valid_to`` and
+            ``superseded_by`` carry links and time (checked); ``False``: stored as given.
     """
 
     ttl: TTLPolicy
     search: SearchSettings = field(default_factory=SearchSettings)
     auto_links: AutoLinks | None = None
+    reserved_fields: bool = True
 
     @property
     def vector_fields(self) -> list[str] | None:
@@ -144,9 +147,10 @@ def _prepare_put(op: PutOp, schema: StoreSchema) -> PreparedPut:
 
 def _graph_fields(put: PreparedPut, value: dict[str, Any], schema: StoreSchema) -> None:
     """Links and time a put records beside its value (see ``_graph`` and ``_time``)."""
-    put.link_to = [link.target_id for link in parse_relationships(value, put.namespace)]
-    time = item_time(value)
-    put.valid_from_ms, put.valid_to_ms = time.valid_from_ms, time.valid_to_ms
+    if schema.reserved_fields:
+        put.link_to = [link.target_id for link in parse_relationships(value, put.namespace)]
+        time = item_time(value)
+        put.valid_from_ms, put.valid_to_ms = time.valid_from_ms, time.valid_to_ms
     auto = schema.auto_links
     if auto is not None:
         fields = list(auto.fields) if auto.fields is not None else schema.vector_fields

@@ -27,8 +27,9 @@ from langgraph.store.base import NOT_PROVIDED, NotProvided, Op, PutOp, Result
 from langgraph_genesis_memory._mongo import Find
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.access import Grant
-from langgraph_genesis_memory.errors import InvalidArgumentError
+from langgraph_genesis_memory.errors import ConfigurationError, InvalidArgumentError
 from langgraph_genesis_memory.store._access import require
+from langgraph_genesis_memory.store._batch import StoreSchema
 from langgraph_genesis_memory.store._documents import item_id
 from langgraph_genesis_memory.store._graph import (
     DEFAULT_TYPE,
@@ -183,6 +184,7 @@ class RelationsMixin:
 
     _clock: Callable[[], datetime]
     _cipher: Any
+    _schema: StoreSchema
 
     if TYPE_CHECKING:  # provided by PlanRunner, AccessControl and GenesisStore
 
@@ -197,6 +199,12 @@ class RelationsMixin:
     def _edit(self) -> Edit:
         """The context of an edit by the acting principal (raises ``AccessDeniedError`` when
         the store has a policy and no principal is given)."""
+        if not self._schema.reserved_fields:
+            raise ConfigurationError(
+                "This store was built with reserved_fields=False: values' relationships, "
+                "valid_to and superseded_by are stored as given, so links and supersessions "
+                "cannot be edited through them."
+            )
         grant = self._grant()
         cipher = self._cipher
         return Edit(
@@ -237,6 +245,7 @@ class RelationsMixin:
         Raises:
             InvalidNamespaceError, InvalidKeyError, InvalidArgumentError: For bad arguments
                 (before any I/O), or when either item does not exist (or has expired).
+            ConfigurationError: If the store was built with ``reserved_fields=False``.
             AccessDeniedError: With an access policy, if the acting principal may not read the
                 items read or write the items written (before any I/O).
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
@@ -288,6 +297,7 @@ class RelationsMixin:
         Raises:
             InvalidNamespaceError, InvalidKeyError, InvalidArgumentError: For bad arguments
                 (before any I/O), or when the linking item does not exist.
+            ConfigurationError: If the store was built with ``reserved_fields=False``.
             AccessDeniedError: With an access policy, if the acting principal may not read the
                 items read or write the items written (before any I/O).
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
@@ -354,6 +364,7 @@ class RelationsMixin:
             InvalidNamespaceError, InvalidKeyError, InvalidValueError, InvalidArgumentError:
                 For bad arguments (before any I/O), when the old item does not exist, or when
                 it became valid after ``at``.
+            ConfigurationError: If the store was built with ``reserved_fields=False``.
             AccessDeniedError: With an access policy, if the acting principal may not read the
                 items read or write the items written (before any I/O).
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.

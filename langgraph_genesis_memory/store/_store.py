@@ -299,6 +299,13 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         auto_links: Automatic links at write time between items sharing a rare term
             (:class:`~langgraph_genesis_memory.store.AutoLinkConfig`, e.g. ``{}`` for the
             defaults; ``None``, the default: off).
+        reserved_fields: Whether the value fields ``relationships`` (links), ``valid_from``,
+            ``valid_to`` and ``superseded_by`` (time) are read by the store, and checked (an
+            :class:`~langgraph_genesis_memory.errors.InvalidValueError` for another shape).
+            ``True`` by default. ``False`` stores them as given, like any LangGraph store, for
+            data that already uses these names otherwise: then items link only through
+            automatic links, are valid from their first write, and :meth:`link`,
+            :meth:`unlink` and :meth:`supersede` raise ``ConfigurationError``.
         coalesce: Merge the single-op async calls (``aget``, ``aput``, ``adelete``,
             ``asearch``, ``alist_namespaces``) made in one event-loop tick into one batch
             (default ``True``; see :mod:`langgraph_genesis_memory.store._coalesce`). Each caller
@@ -357,6 +364,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         graph_weight: float = 0.0,
         graph_depth: int = 1,
         auto_links: AutoLinkConfig | None = None,
+        reserved_fields: bool = True,
         ttl_index: bool = True,
         coalesce: bool = True,
         filter_indexes: Sequence[str] = (),
@@ -423,6 +431,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
                 graph_depth=graph_depth,
             ),
             auto_links=auto_link_settings(auto_links),
+            reserved_fields=bool(reserved_fields),
         )
         self._ranker = WordRanker()
         if access is not None and not isinstance(access, AccessPolicy):
@@ -436,7 +445,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         self._cipher = FieldCipher(encrypt_fields, encryption_key) if encrypt_fields else None
         self._schema_checked = False  # see _plan_schema_checked
         reserved = [RELATIONSHIPS, VALID_FROM, VALID_TO, SUPERSEDED_BY]
-        if self._cipher is not None and any(self._cipher.covers(f) for f in reserved):
+        if self._cipher and reserved_fields and any(self._cipher.covers(f) for f in reserved):
             raise ConfigurationError(
                 f"encrypt_fields={list(encrypt_fields or ())!r} names a field the store reads "
                 f"({', '.join(reserved)}): links and validity in time must stay readable."
@@ -479,6 +488,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         graph_weight: float = 0.0,
         graph_depth: int = 1,
         auto_links: AutoLinkConfig | None = None,
+        reserved_fields: bool = True,
         ttl_index: bool | None = None,
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
@@ -506,9 +516,9 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         Args:
             conn_string: A MongoDB connection string.
             database, collection, ttl, namespace_ttl, index, search_mode, lexical, rrf_k,
-                graph_weight, graph_depth, auto_links, filter_indexes, access, audit_ttl,
-                encrypt_fields, encryption_key: As the constructor (``lexical=None``: see
-                above).
+                graph_weight, graph_depth, auto_links, reserved_fields, filter_indexes, access,
+                audit_ttl, encrypt_fields, encryption_key: As the constructor
+                (``lexical=None``: see above).
             words_path: The word index's SQLite file when ``lexical`` is ``"index"``.
             ttl_index: As the constructor; default ``None`` means on for ``MONGODB_URI``
                 deployments and off in local mode.
@@ -533,6 +543,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
                    "graph_depth": graph_depth, "auto_links": auto_links,
+                   "reserved_fields": reserved_fields,
                    "filter_indexes": filter_indexes, "access": access,
                    "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
                    "encryption_key": encryption_key}  # fmt: skip
@@ -581,6 +592,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         graph_weight: float = 0.0,
         graph_depth: int = 1,
         auto_links: AutoLinkConfig | None = None,
+        reserved_fields: bool = True,
         ttl_index: bool | None = None,
         filter_indexes: Sequence[str] = (),
         data_dir: str | PathLike[str] | None = None,
@@ -600,6 +612,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
                    "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
                    "graph_depth": graph_depth, "auto_links": auto_links,
+                   "reserved_fields": reserved_fields,
                    "filter_indexes": filter_indexes, "access": access,
                    "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
                    "encryption_key": encryption_key}  # fmt: skip
@@ -702,7 +715,8 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
 
         Documents written before schema 3 hold no validity in time, so searches would not
         return them until ``setup()`` backfills it; a collection never set up (no record) is
-        not refused. Raises ``ConfigurationError`` naming the fix.
+        not refused, and a store that ran ``setup()`` does not ask. Raises
+        ``ConfigurationError`` naming the fix.
         """
         component = f"store:{self.collection_name}"
         found = yield Find({"_id": component}, collection=MIGRATIONS_COLLECTION)
@@ -945,6 +959,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         optional.extend(self.filter_indexes)
         component = f"store:{self.collection_name}"
         version = yield from plan_setup(component, STORE_MIGRATIONS)
+        self._schema_checked = True  # the schema is current: searches need not ask again
         yield from plan_optional_indexes(component, optional)
         if self.audit_ttl is not None:
             audit = self.audit_collection

@@ -138,17 +138,23 @@ def item_time(value: Mapping[str, Any]) -> ItemTime:
 
 
 def stored_fields(
-    value: Mapping[str, Any], namespace: tuple[str, ...], first_written_ms: int
+    value: Mapping[str, Any],
+    namespace: tuple[str, ...],
+    first_written_ms: int,
+    reserved_fields: bool = True,
 ) -> dict[str, Any]:
     """The link and time fields of a document written directly (restore, migrate), as a put
     records them: ``link_to`` from ``relationships``, ``valid_from_ms`` (default
     ``first_written_ms``, the item's ``created_at``) and ``valid_to_ms`` (default current).
-    Automatic links are not recomputed.
+    Automatic links are not recomputed. With ``reserved_fields=False`` (the target store's
+    setting) the value's fields are not read: no links, valid from ``first_written_ms``.
 
     Raises:
         InvalidValueError: For a bad ``relationships``, ``valid_from``, ``valid_to`` or
             ``superseded_by``.
     """
+    if not reserved_fields:
+        return {LINK_FIELD: [], VALID_FROM_MS: first_written_ms, VALID_TO_MS: NEVER_MS}
     links = [link.target_id for link in parse_relationships(value, namespace)]
     time = item_time(value)
     return {

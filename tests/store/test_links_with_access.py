@@ -1,7 +1,10 @@
 """Links and time next to the store's other guarantees: access policies, encrypted fields,
-erasure, and collections set up by an earlier version (schema < 3)."""
+erasure, collections set up by an earlier version (schema < 3), and data that already uses the
+reserved field names (``reserved_fields=False``)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -9,7 +12,13 @@ from langgraph.store.base import PutOp
 
 from langgraph_genesis_memory import AccessPolicy, GenesisStore
 from langgraph_genesis_memory.access import AccessRule
-from langgraph_genesis_memory.errors import AccessDeniedError, ConfigurationError
+from langgraph_genesis_memory.errors import (
+    AccessDeniedError,
+    BackupFormatError,
+    ConfigurationError,
+    InvalidValueError,
+)
+from langgraph_genesis_memory.ops import backup, restore
 from langgraph_genesis_memory.store._crypto import PREFIX
 from langgraph_genesis_memory.store._documents import decode_path, item_id
 
@@ -128,3 +137,28 @@ def test_a_collection_set_up_before_schema_3_must_be_set_up_again(store: Genesis
     assert upgraded.get(("old",), "k") is not None  # reads by key need no validity
     assert upgraded.setup() == 3
     assert [i.key for i in upgraded.search(("old",))] == ["k"]
+
+
+def test_reserved_fields_false_stores_those_names_as_given(
+    store: GenesisStore, tmp_path: Path
+) -> None:
+    legacy = {"text": "Ann and Bob", "relationships": "friends", "valid_from": "last spring"}
+    with pytest.raises(InvalidValueError, match="relationships"):
+        store.put(("people",), "ann", legacy)  # the default store reads these fields
+    plain = GenesisStore(client=store.client, database=store.database, reserved_fields=False)
+    plain.setup()
+    plain.put(("people",), "ann", legacy)
+    assert plain.get(("people",), "ann").value == legacy
+    assert [i.key for i in plain.search(("people",))] == ["ann"]
+    assert _links(plain, ("people",), "ann") == []
+    with pytest.raises(ConfigurationError, match="reserved_fields"):
+        plain.link(("people",), "ann", ("people",), "ann")
+    # a backup of such items restores into a store with the same setting, not the default's
+    path = tmp_path / "legacy.jsonl.gz"
+    backup(plain, path, progress=False)
+    plain.delete(("people",), "ann")
+    assert restore(plain, path, progress=False).items_restored == 1
+    assert [i.key for i in plain.search(("people",))] == ["ann"]
+    reading = GenesisStore(client=store.client, database=store.database, collection="other")
+    with pytest.raises(BackupFormatError, match="relationships"):
+        restore(reading, path, progress=False)
