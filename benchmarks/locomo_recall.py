@@ -24,7 +24,8 @@ Variants (general methods; nothing is tuned to individual questions):
 - how rankings are fused: vector only, BM25 only, RRF (k, per-ranking weights).
 
 Run: ``python benchmarks/locomo_recall.py [--data PATH] [--variants all|default|none]
-[--mongo-text] [--cache FILE] [--modes vector,lexical,...|all] [--conversations N]``. The last
+[--mongo-text] [--cache FILE] [--modes vector,lexical,...|all] [--conversations N]
+[--write-cost N]``. The store
 section measures the product itself: ``GenesisStore.search`` (local MongoDB-compatible server +
 Chroma, words from the word index) on items holding the recommended fields, in each mode of
 :data:`STORE_MODES`: vector, lexical, graph, hybrid (the default, no graph), hybrid fused with the
@@ -33,6 +34,8 @@ line, with ``max_shared`` 5, the default, and 10; rare names; rare words without
 links). Each item carries its session date as event time (``valid_from``) and a
 ``follows`` link to the previous turn of its session: the only relations the data gives. Recall@k
 for k = 1, 5, 10, 25 per category, and the p50 latency of each graph-fused mode over hybrid's.
+``--write-cost N`` times N single-turn puts into stores without and with automatic links
+(``--modes ""`` skips the search section).
 """
 
 from __future__ import annotations
@@ -702,6 +705,63 @@ def store_run(
         tmp.cleanup()
 
 
+def write_cost(convs: list[Conversation], turns: int = 600) -> None:
+    """The cost of automatic links on writes: the first ``turns`` turns written one put per turn
+    (as an agent writes memories) into two stores on one local server, without and with
+    ``auto_links`` (rare words of the line), puts alternating between them. No derived index,
+    so the figure is the MongoDB side: the read of earlier mentions and the longer document."""
+    import tempfile
+
+    from pymongo import MongoClient
+
+    from langgraph_genesis_memory import GenesisStore, LocalServer
+    from langgraph_genesis_memory._connection import client_options
+
+    tmp = tempfile.TemporaryDirectory(prefix="genesis-writes-")
+    server = LocalServer(tmp.name)
+    client = MongoClient(server.start(), **client_options(10_000))
+    try:
+        stores = {
+            name: GenesisStore(client=client, database="writes", collection=name, **options)
+            for name, options in (("plain", {}), ("auto", {"auto_links": WORDS}))
+        }
+        for store in stores.values():
+            store.setup()
+        pending = [
+            (c, t, ctx)
+            for c in convs
+            for t, ctx in zip(c.turns, FIELDS["window2"](c.turns), strict=True)
+        ]
+        seconds: dict[str, list[float]] = {name: [] for name in stores}
+        for conv, turn, ctx in pending[:turns]:
+            for name, store in stores.items():
+                t0 = time.perf_counter()
+                store.put(conv.namespace, turn.dia_id, store_value(turn, ctx))
+                seconds[name].append(time.perf_counter() - t0)
+        links = sum(
+            len(d.get("link_to") or ()) for d in client["writes"]["auto"].find({}, {"link_to": 1})
+        )
+        print(
+            f"\nWrites, one put per turn ({turns} turns, stores alternating; "
+            f"{links} automatic links)"
+        )
+        print("| store | puts/s | p50 ms | p95 ms |\n|---|---:|---:|---:|")
+        for name, values in seconds.items():
+            values.sort()
+            rate = len(values) / sum(values)
+            p50, p95 = (
+                statistics.median(values) * 1000,
+                values[int(0.95 * (len(values) - 1))] * 1000,
+            )
+            print(f"| {name} | {rate:,.0f} | {p50:.2f} | {p95:.2f} |")
+        ratio = sum(seconds["auto"]) / sum(seconds["plain"])
+        print(f"time per put with automatic links / without: {ratio:.2f}x")
+    finally:
+        client.close()
+        server.stop()
+        tmp.cleanup()
+
+
 def mongo_text_check(convs: list[Conversation]) -> None:
     """Measure MongoDB ``$text`` ranking on the local server (nx-27017) with the same protocol."""
     import tempfile
@@ -786,9 +846,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--conversations", type=int, default=None, help="only the first N conversations"
     )
+    parser.add_argument(
+        "--write-cost",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N single-turn puts without and with automatic links",
+    )
     args = parser.parse_args(argv)
     convs = load(args.data)[: args.conversations]
-    modes = list(STORE_MODES) if args.modes == "all" else args.modes.split(",")
+    modes = list(STORE_MODES) if args.modes == "all" else [m for m in args.modes.split(",") if m]
     unknown = set(modes) - set(STORE_MODES)
     if unknown:
         parser.error(f"unknown modes {sorted(unknown)}; choose from {sorted(STORE_MODES)}")
@@ -797,7 +864,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.variants != "none":
         variants = VARIANTS if args.variants == "all" else [DEFAULT_VARIANT]
         run(convs, variants, ("vector", "bm25", "hybrid"), embeddings)
-    store_run(convs, embeddings, modes)
+    if modes:
+        store_run(convs, embeddings, modes)
+    if args.write_cost:
+        write_cost(convs, args.write_cost)
     if args.mongo_text:
         mongo_text_check(convs)
     return 0

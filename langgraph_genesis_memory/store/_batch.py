@@ -25,16 +25,15 @@ from typing import Any, cast
 
 from langgraph.store.base import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
 
-from langgraph_genesis_memory._mongo import Aggregate, Find, Parallel
+from langgraph_genesis_memory._mongo import Aggregate, BulkWrite, Find, Parallel
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Embed
 from langgraph_genesis_memory.access import Grant
 from langgraph_genesis_memory.errors import InvalidArgumentError
 from langgraph_genesis_memory.store._access import listing_clause, read_clause, require
-from langgraph_genesis_memory.store._autolink import AutoLinks, Linker, earlier_mentions
+from langgraph_genesis_memory.store._autolink import POSTINGS_SUFFIX, AutoLinks, Linker, plan_reads
 from langgraph_genesis_memory.store._documents import (
     decode_path,
-    encode_path,
     extract_text,
     item_id,
     to_item,
@@ -88,12 +87,14 @@ class StoreSchema:
             :mod:`~langgraph_genesis_memory.store._autolink`.
         reserved_fields: Whether values' ``relationships``, ``valid_from``, ``valid_to`` and
             ``superseded_by`` carry links and time (checked); ``False``: stored as given.
+        postings: The collection of automatic links' postings (see ``_autolink``).
     """
 
     ttl: TTLPolicy
     search: SearchSettings = field(default_factory=SearchSettings)
     auto_links: AutoLinks | None = None
     reserved_fields: bool = True
+    postings: str = "store" + POSTINGS_SUFFIX
 
     @property
     def vector_fields(self) -> list[str] | None:
@@ -242,6 +243,7 @@ class _Batch:
     refresh: dict[float, set[str]] = field(default_factory=dict)
     embeddings: dict[str, Any] = field(default_factory=dict)
     indexed: dict[str, Any] = field(default_factory=dict)
+    postings: list[Any] = field(default_factory=list)  # automatic links' postings updates
 
     def touch(self, op: GetOp | SearchOp, docs: Iterable[Mapping[str, Any]]) -> None:
         """Remember to slide the TTL of ``docs``, read by ``op`` (LangGraph's ``refresh_ttl``)."""
@@ -321,21 +323,24 @@ def _previous_entries(batch: _Batch, puts: Mapping[str, PreparedPut]) -> ReadSte
 
 
 def _auto_links(batch: _Batch, puts: Mapping[str, PreparedPut]) -> ReadStep | None:
-    """Automatic links: read stored items sharing names with the puts, then link in op order."""
+    """Automatic links: read the postings of the puts' terms and the written items' previous
+    terms, then link in op order (the postings updates are written after the batch)."""
     settings = batch.schema.auto_links
-    named = {d: p for d, p in puts.items() if p.names}
-    if settings is None or not named:
+    if settings is None or not puts:
         return None
-    ns_keys = [encode_path(p.namespace) for p in named.values()]
-    names = [n for p in named.values() for n in p.names or ()]
+    terms = {d: (p.namespace, p.names) for d, p in puts.items() if p.names}
 
     def decode(answers: list[Any]) -> None:
-        linker = Linker(settings, answers[0])
-        for doc_id, put in sorted(named.items(), key=lambda pair: pair[1].positions[-1]):
-            auto = linker.links(doc_id, encode_path(put.namespace), put.names or [])
+        linker = Linker(settings, answers[0], answers[1])
+        for doc_id, put in sorted(puts.items(), key=lambda pair: pair[1].positions[-1]):
+            if put.value is None:
+                linker.record(doc_id, put.namespace, [])
+                continue
+            auto = linker.links(doc_id, put.namespace, put.names or [])
             put.link_to = list(dict.fromkeys([*put.link_to, *auto]))
+        batch.postings = linker.writes()
 
-    return ReadStep([earlier_mentions(ns_keys, names, live(batch.now_ms))], decode)
+    return ReadStep(list(plan_reads(terms, list(puts), batch.schema.postings)), decode)
 
 
 def _read_steps(
@@ -405,4 +410,6 @@ def plan_batch(
         batch.touch(op, [doc for doc, _ in page])
 
     yield from plan_writes(puts, batch.refresh, batch.indexed, schema.writes, now)
+    if batch.postings:  # after the items: a failed batch raised above and counts nothing
+        yield BulkWrite(tuple(batch.postings), ordered=True, collection=schema.postings)
     return batch.results

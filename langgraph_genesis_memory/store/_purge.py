@@ -4,9 +4,10 @@
 
 * the items under the selected namespaces (expired ones included) and, in the same step, their
   entries in the derived indexes (vectors in Chroma, words), through the indexes' ``delete``
-  (as deletes and sweeps do), and the links other items hold to them (``link_to``: ids name
-  the namespace); other items' values, where a writer named them in ``relationships``, are the
-  writers' data and are left as written;
+  (as deletes and sweeps do), the links other items hold to them (``link_to``: ids name the
+  namespace) and the terms they hold in the automatic links' postings (a posting no item holds
+  any more is deleted); other items' values, where a writer named them in ``relationships``,
+  are the writers' data and are left as written;
 * for a tenant or a user: the session records, archives, directory entries, handoff records
   and short-term memory the :class:`~langgraph_genesis_memory.sessions.SessionManager` keeps
   for them (see ``sessions/_layout.py``);
@@ -54,6 +55,7 @@ from langgraph_genesis_memory.sessions._layout import (
     short_term_namespace,
 )
 from langgraph_genesis_memory.store._access import require_admin
+from langgraph_genesis_memory.store._autolink import NAMES_FIELD, forget
 from langgraph_genesis_memory.store._documents import item_id, split_id
 from langgraph_genesis_memory.store._queries import prefix_range
 from langgraph_genesis_memory.store._validation import validate_namespace
@@ -180,8 +182,11 @@ def _user_sessions(scope: PurgeScope) -> Plan[dict[str, Any]]:
     return {"$or": clauses}
 
 
-def plan_purge_items(scope: PurgeScope, indexes: Sequence[IndexName]) -> Plan[PurgeReceipt]:
-    """Delete the scope's items and their derived-index entries (see the module docstring).
+def plan_purge_items(
+    scope: PurgeScope, indexes: Sequence[IndexName], postings: str | None = None
+) -> Plan[PurgeReceipt]:
+    """Delete the scope's items and their derived-index entries (see the module docstring);
+    with ``postings`` (the automatic links' collection), the items' terms there too.
 
     Returns:
         A plan whose value is the receipt of the store's part (no checkpoints).
@@ -198,13 +203,17 @@ def plan_purge_items(scope: PurgeScope, indexes: Sequence[IndexName]) -> Plan[Pu
     counts = {"items": 0, "sessions": 0, "handoffs": 0}
     errors: set[str] = set()
     while True:
-        docs = yield Find(selector, {"_id": 1}, sort=[("_id", 1)], limit=PURGE_CHUNK,
-                          batch_size=PURGE_CHUNK)  # fmt: skip
+        docs = yield Find(selector, {"_id": 1, NAMES_FIELD: 1}, sort=[("_id", 1)],
+                          limit=PURGE_CHUNK, batch_size=PURGE_CHUNK)  # fmt: skip
         ids = [d["_id"] for d in docs]
         if ids:
             counts["items"] += yield Delete({"_id": {"$in": ids}})
-            # Other items' links to them go too (link_to holds ids, which name the namespace).
+            # Other items' links to them go too (link_to holds ids, which name the namespace),
+            # and the terms they held in the automatic links' postings.
             yield BulkWrite((unlink_all(ids),))
+            counted = forget(docs) if postings else []
+            if counted:
+                yield BulkWrite(tuple(counted), ordered=True, collection=postings)
             for doc_id in ids:
                 kind = _kind(doc_id)
                 if kind:
@@ -291,7 +300,10 @@ class Erasure(PlanRunner):
                 has the whole timeout; running it again completes an interrupted purge).
         """
         scope = self._purge_scope(prefix, tenant_id, user_id)
-        receipt = self._run(plan_purge_items(scope, self._schema.indexes.names), per_request=True)
+        receipt = self._run(
+            plan_purge_items(scope, self._schema.indexes.names, self._schema.postings),
+            per_request=True,
+        )
         match = scope.checkpoint_filter
         if saver is None or match is None:
             return receipt
@@ -312,7 +324,7 @@ class Erasure(PlanRunner):
     ) -> PurgeReceipt:
         """Async twin of :meth:`purge` (same arguments, receipt and errors)."""
         scope = self._purge_scope(prefix, tenant_id, user_id)
-        plan = plan_purge_items(scope, self._schema.indexes.names)
+        plan = plan_purge_items(scope, self._schema.indexes.names, self._schema.postings)
         receipt = await self._arun(plan, per_request=True)
         match = scope.checkpoint_filter
         if saver is None or match is None:

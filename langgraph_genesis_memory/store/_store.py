@@ -66,7 +66,11 @@ from langgraph_genesis_memory.store._audit import (
     plan_denied,
     plan_denied_then_raise,
 )
-from langgraph_genesis_memory.store._autolink import AutoLinkConfig, auto_link_settings
+from langgraph_genesis_memory.store._autolink import (
+    POSTINGS_SUFFIX,
+    AutoLinkConfig,
+    auto_link_settings,
+)
 from langgraph_genesis_memory.store._batch import StoreSchema, check_ops, plan_batch
 from langgraph_genesis_memory.store._calls import (
     delete_op,
@@ -205,15 +209,11 @@ STORE_MIGRATIONS: list[list[IndexModel] | Migration] = [
         [IndexModel([("ns_key", ASCENDING), ("expires_at_ms", ASCENDING)], name="ns_key_live")],
         drop=[[("ns_key", ASCENDING)]],
     ),
-    # 3: links are traversed by target (link_to), automatic links find terms, and every
-    # document carries its validity in time (valid_from_ms, valid_to_ms).
+    # 3: links are traversed by target (link_to), and every document carries its validity
+    # in time (valid_from_ms, valid_to_ms).
     Migration(
-        [
-            IndexModel([(LINK_FIELD, ASCENDING)], name="link_to"),
-            IndexModel([("ns_key", ASCENDING), ("link_terms", ASCENDING)], name="ns_key_terms"),
-        ],
-        backfill=plan_backfill_validity,
-    ),
+        [IndexModel([(LINK_FIELD, ASCENDING)], name="link_to")], backfill=plan_backfill_validity
+    ),  # fmt: skip
 ]
 """Index sets by schema version (see :mod:`langgraph_genesis_memory._migrations`)."""
 
@@ -432,6 +432,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
             ),
             auto_links=auto_link_settings(auto_links),
             reserved_fields=bool(reserved_fields),
+            postings=collection + POSTINGS_SUFFIX,
         )
         self._ranker = WordRanker()
         if access is not None and not isinstance(access, AccessPolicy):

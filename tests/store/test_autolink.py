@@ -65,7 +65,53 @@ def test_off_by_default_and_bad_configuration(mongo_client, database_name):
     store.put(("n",), "a", {"text": "Boston"})
     store.put(("n",), "b", {"text": "Boston"})
     assert links(store, ("n",), "b") == []
-    for bad in ({"by": "topics"}, {"max_shared": 0}, {"max_links": True}, {"fields": "text"},
-                {"unknown": 1}, ["by"]):  # fmt: skip
+    for bad in ({"by": "topics"}, {"max_shared": 0}, {"max_shared": 101}, {"max_links": True},
+                {"fields": "text"}, {"unknown": 1}, ["by"]):  # fmt: skip
         with pytest.raises(ConfigurationError):
             GenesisStore(client=mongo_client, database=database_name, auto_links=bad)
+
+
+def postings(store: GenesisStore) -> dict[str, tuple[int, list[str]]]:
+    """term -> (how many items hold it, their keys) for namespace ("n",)."""
+    coll = store.client[store.database][store.collection_name + "_link_terms"]
+    out = {}
+    for doc in coll.find({}):
+        labels = decode_path(doc["_id"])
+        assert labels[:-1] == ("n",)
+        out[labels[-1]] = (doc["n"], [decode_path(i)[-1] for i in doc["ids"]])
+    return out
+
+
+def test_postings_follow_overwrites_deletes_and_purges(mongo_client, database_name):
+    store = make_store(mongo_client, database_name, auto_links={"max_shared": 2})
+    store.put(("n",), "a", {"text": "violin lessons"})
+    store.put(("n",), "b", {"text": "violin recital"})
+    assert postings(store)["violin"] == (2, ["a", "b"]) and links(store, ("n",), "b") == ["a"]
+    # an overwrite with other words: "a" no longer holds violin or lesson
+    store.put(("n",), "a", {"text": "guitar lessons"})
+    got = postings(store)
+    assert (
+        got["violin"] == (1, ["b"]) and got["guitar"] == (1, ["a"]) and got["lesson"] == (1, ["a"])
+    )
+    # a delete: its terms are forgotten, and a term nobody holds leaves no trace
+    store.delete(("n",), "b")
+    got = postings(store)
+    assert "violin" not in got and "recit" not in got and got["guitar"] == (1, ["a"])
+    store.put(("n",), "c", {"text": "a violin again"})
+    assert links(store, ("n",), "c") == []  # b, the only other violin item, is gone
+    # the same key written twice in one batch counts once
+    store.batch([PutOp(("n",), "d", {"text": "guitar"}), PutOp(("n",), "d", {"text": "guitar!"})])
+    assert postings(store)["guitar"] == (2, ["a", "d"]) and links(store, ("n",), "d") == ["a"]
+    store.purge(prefix=("n",))
+    assert postings(store) == {}
+
+
+def test_a_common_term_is_counted_and_links_nothing(mongo_client, database_name):
+    """Rarity comes from the postings' counts (one postings document per term, however many
+    items share it)."""
+    store = make_store(mongo_client, database_name, auto_links={"max_shared": 3})
+    store.batch([PutOp(("n",), f"k{i}", {"text": f"weather report {i}"}) for i in range(40)])
+    store.put(("n",), "x", {"text": "weather in Lisbon"})
+    store.put(("n",), "y", {"text": "Lisbon trams"})
+    assert postings(store)["weather"][0] == 41 and len(postings(store)["weather"][1]) == 41
+    assert links(store, ("n",), "x") == [] and links(store, ("n",), "y") == ["x"]
