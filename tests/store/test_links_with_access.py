@@ -162,3 +162,20 @@ def test_reserved_fields_false_stores_those_names_as_given(
     reading = GenesisStore(client=store.client, database=store.database, collection="other")
     with pytest.raises(BackupFormatError, match="relationships"):
         restore(reading, path, progress=False)
+
+
+def test_a_graph_walk_never_reaches_what_the_principal_cannot_read(guarded: GenesisStore) -> None:
+    admin = GenesisStore(client=guarded.client, database=guarded.database)
+    admin.put(("scratch",), "s", {"text": "tea notes", "relationships": [
+        {"namespace": ["notes"], "key": "a"}]})  # fmt: skip
+    admin.put(("notes",), "a", {"text": "about the tea"})
+    stranger = guarded.as_principal(agent_id="stranger")  # reads scratch only
+    reader = guarded.as_principal(agent_id="reader")  # reads scratch and notes
+    for depth in (1, 2):
+        seen = {
+            (i.namespace, i.key)
+            for i in stranger.search((), query="tea", search_mode="graph", graph_depth=depth)
+        }
+        assert seen == {(("scratch",), "s")}
+    seen = {(i.namespace, i.key) for i in reader.search((), query="notes", search_mode="graph")}
+    assert (("notes",), "a") in seen  # the same walk reaches it for a principal who may read it
