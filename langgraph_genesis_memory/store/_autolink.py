@@ -26,8 +26,13 @@ written items held before (their documents' ``link_terms``); items of the same b
 earlier ones of the batch in op order. After the batch's own writes, one ordered bulk write
 updates the postings: ``$inc`` of ``n`` and ``$push`` with ``$slice`` of ``ids`` for terms an
 item gained, ``$inc`` of -1 and ``$pull`` for terms it lost (an overwrite with other text, a
-delete). Postings are statistics, not a second copy of the data: items removed by expiry stay
-counted, and a link to an item that is gone leads nowhere (the graph walk reads live items).
+delete). A sweep (``store.sweep()``) takes the terms of the expired items it removes out of the
+postings. Postings are statistics, not a second copy of the data, and they can drift: items
+MongoDB's TTL monitor removes stay counted until written again; two writers overwriting the
+same item at the same time each take its old terms back; a batch that fails part-way
+(``PartialWriteError``) does not update them; ``restore`` does not recompute them; once a term
+had more than ``MAX_SHARED + 1`` holders, ``ids`` may miss some. Drift only changes which terms
+count as rare, and a link to an item that is gone leads nowhere (the graph walk reads live items).
 
 The links go into the document's ``link_to`` next to the value's ``relationships``; they are not
 written into the value, and are recomputed whenever the item is written. Measured on LoCoMo
@@ -239,6 +244,8 @@ class Linker:
         for term in gained:
             key = posting_id(namespace, term)
             n, ids = self.postings.get(key, (0, []))
+            if doc_id in ids:  # counted already: the item expired or was purged, then came back
+                continue
             self.postings[key] = (n + 1, [*ids, doc_id][: MAX_SHARED + 1])
             self.updates.append(UpdateOne(
                 {"_id": key},

@@ -154,8 +154,12 @@ def _graph_fields(put: PreparedPut, value: dict[str, Any], schema: StoreSchema) 
         put.valid_from_ms, put.valid_to_ms = time.valid_from_ms, time.valid_to_ms
     auto = schema.auto_links
     if auto is not None:
-        fields = list(auto.fields) if auto.fields is not None else schema.vector_fields
-        paths = None if fields is None else index_paths(put.op.index, fields)
+        if auto.fields is not None:  # the configured fields, whatever the put indexes
+            paths: list[str] | None = list(auto.fields)
+        elif schema.vector_fields is not None:  # what the put embeds (its index=, as LangGraph)
+            paths = index_paths(put.op.index, schema.vector_fields)
+        else:
+            paths = None
         put.names = auto.terms(extract_text(value, paths) if paths != [] else [])
 
 

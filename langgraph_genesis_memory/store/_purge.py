@@ -207,13 +207,14 @@ def plan_purge_items(
                           limit=PURGE_CHUNK, batch_size=PURGE_CHUNK)  # fmt: skip
         ids = [d["_id"] for d in docs]
         if ids:
-            counts["items"] += yield Delete({"_id": {"$in": ids}})
-            # Other items' links to them go too (link_to holds ids, which name the namespace),
-            # and the terms they held in the automatic links' postings.
+            # Other items' links to them go (link_to holds ids, which name the namespace), and
+            # the terms they held in the automatic links' postings; first, so that a purge
+            # interrupted after this chunk's delete has nothing of it left to clean.
             yield BulkWrite((unlink_all(ids),))
             counted = forget(docs) if postings else []
             if counted:
                 yield BulkWrite(tuple(counted), ordered=True, collection=postings)
+            counts["items"] += yield Delete({"_id": {"$in": ids}})
             for doc_id in ids:
                 kind = _kind(doc_id)
                 if kind:

@@ -29,7 +29,7 @@ from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.access import Grant
 from langgraph_genesis_memory.errors import ConfigurationError, InvalidArgumentError
 from langgraph_genesis_memory.store._access import require
-from langgraph_genesis_memory.store._batch import StoreSchema
+from langgraph_genesis_memory.store._batch import StoreSchema, check_ops
 from langgraph_genesis_memory.store._documents import item_id
 from langgraph_genesis_memory.store._graph import (
     DEFAULT_TYPE,
@@ -333,6 +333,11 @@ class RelationsMixin:
         if at is not None and (not isinstance(at, datetime) or at.tzinfo is None):
             raise InvalidArgumentError(f"at must be a timezone-aware datetime; got {at!r:.80}.")
         checked = validate_value(value)
+        # The new item as it will be written (its value, links, time, index= and ttl) is
+        # checked here, before the old one is read.
+        check_ops([PutOp(new[0], new[1], checked, index=index, ttl=ttl)], self._schema)
+        preview = with_link(checked, Link(old[0], old[1], "supersedes"))
+        check_ops([PutOp(new[0], new[1], preview, index=index, ttl=ttl)], self._schema)
         return plan_supersede(self._edit(), new, checked, old, at, index, ttl)
 
     def supersede(

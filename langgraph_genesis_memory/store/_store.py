@@ -703,6 +703,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
                 return plan_denied_then_raise(ops, error, now, ttl, self.audit_collection)
         plan = plan_batch(ops, self._schema, now, grant)
         if not self._schema_checked and any(isinstance(op, SearchOp) for op in ops):
+            check_ops(ops, self._schema, grant)  # a bad or denied op raises before the check
             plan = self._plan_schema_checked(plan)
         if self._cipher is not None:
             plan = plan_opened(plan, self._cipher)
@@ -1036,7 +1037,9 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
 
     # -- TTL sweeps ----------------------------------------------------------------------------
     def _plan_sweep(self) -> Plan[int]:
-        return plan_sweep_items(self._clock(), indexes=self._schema.indexes.names)
+        return plan_sweep_items(
+            self._clock(), indexes=self._schema.indexes.names, postings=self._schema.postings
+        )
 
     def sweep(self) -> int:
         """Delete every expired item now, with its vectors.

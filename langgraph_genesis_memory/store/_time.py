@@ -4,7 +4,7 @@ An item's value may carry three documented fields (JSON, so times are ISO 8601 s
 
 * ``valid_from``: when the fact became true (its event time), e.g. ``"2023-05-08T13:56:00Z"``
   or a date ``"2023-05-08"`` (midnight UTC). Without it an item is valid from the time it was
-  last written.
+  first written (an overwrite without it keeps the item's event time).
 * ``valid_to``: when it stopped being true (set by :meth:`GenesisStore.supersede`, or written
   by the caller). Without it the fact is current.
 * ``superseded_by``: ``{"namespace": [...], "key": "..."}`` of the fact that replaced it (set by

@@ -27,7 +27,7 @@ from langgraph_genesis_memory._services import (
     IndexSetExpiry,
 )
 from langgraph_genesis_memory.errors import PartialWriteError
-from langgraph_genesis_memory.store._autolink import NAMES_FIELD
+from langgraph_genesis_memory.store._autolink import NAMES_FIELD, forget
 from langgraph_genesis_memory.store._documents import NEVER_MS, encode_path
 from langgraph_genesis_memory.store._graph import LINK_FIELD
 from langgraph_genesis_memory.store._indexing import IndexSettings, SyncItem, plan_sync, recorded
@@ -244,7 +244,9 @@ def partial_write_error(error: BaseException, origins: Sequence[list[int]]) -> P
     )
 
 
-def plan_sweep_items(now: datetime, *, indexes: Sequence[IndexName] = ()) -> Plan[int]:
+def plan_sweep_items(
+    now: datetime, *, indexes: Sequence[IndexName] = (), postings: str | None = None
+) -> Plan[int]:
     """Delete expired items (and their entries in the derived ``indexes``), in chunks.
 
     Items are selected by ``expires_at_ms`` and deleted with the same condition, so an item whose
@@ -252,7 +254,8 @@ def plan_sweep_items(now: datetime, *, indexes: Sequence[IndexName] = ()) -> Pla
     entries whose recorded expiry has passed are checked against MongoDB too: those of items
     that are gone (removed by MongoDB's TTL monitor, or by this sweep) are deleted, and live
     ones get their current expiry recorded. Links to the removed items are removed too (see
-    :mod:`~langgraph_genesis_memory.store._graph`).
+    :mod:`~langgraph_genesis_memory.store._graph`), and, given ``postings`` (the automatic
+    links' collection), their terms there.
 
     Returns:
         A plan whose value is the number of items removed.
@@ -261,7 +264,8 @@ def plan_sweep_items(now: datetime, *, indexes: Sequence[IndexName] = ()) -> Pla
     expired = {"expires_at_ms": {"$lte": now_ms}}
     deleted = 0
     while True:
-        docs = yield Find(expired, {"_id": 1}, limit=SWEEP_CHUNK, batch_size=SWEEP_CHUNK)
+        docs = yield Find(expired, {"_id": 1, NAMES_FIELD: 1}, limit=SWEEP_CHUNK,
+                          batch_size=SWEEP_CHUNK)  # fmt: skip
         ids = [doc["_id"] for doc in docs]
         if ids:
             deleted += yield Delete({"_id": {"$in": ids}, **expired})
@@ -270,6 +274,9 @@ def plan_sweep_items(now: datetime, *, indexes: Sequence[IndexName] = ()) -> Pla
             removed = [i for i in ids if i not in kept]
             if removed:
                 yield BulkWrite((unlink_all(removed),))
+                counted = forget([d for d in docs if d["_id"] in set(removed)]) if postings else []
+                if counted:
+                    yield BulkWrite(tuple(counted), ordered=True, collection=postings)
             for name in indexes:
                 yield from _plan_sweep_index(name, ids, now_ms, None)
         if len(ids) < SWEEP_CHUNK:

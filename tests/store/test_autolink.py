@@ -11,6 +11,7 @@ from langgraph.store.base import PutOp
 from langgraph_genesis_memory import ConfigurationError, GenesisStore
 from langgraph_genesis_memory.store._autolink import names_in, words_in
 from langgraph_genesis_memory.store._documents import decode_path, item_id
+from tests.store.conftest import FakeClock
 
 _names = itertools.count()
 
@@ -115,3 +116,25 @@ def test_a_common_term_is_counted_and_links_nothing(mongo_client, database_name)
     store.put(("n",), "y", {"text": "Lisbon trams"})
     assert postings(store)["weather"][0] == 41 and len(postings(store)["weather"][1]) == 41
     assert links(store, ("n",), "x") == [] and links(store, ("n",), "y") == ["x"]
+
+
+def test_expiry_sweeps_and_rewrites_keep_counts(mongo_client, database_name):
+    clock = FakeClock()
+    store = make_store(mongo_client, database_name, auto_links={}, clock=clock)
+    store.put(("n",), "a", {"text": "violin"}, ttl=1)
+    store.put(("n",), "b", {"text": "violin"})
+    clock.advance(2)  # "a" expired; MongoDB's TTL monitor has not removed it yet
+    store.put(("n",), "a", {"text": "violin"})  # written again: counted once, not twice
+    assert postings(store)["violin"] == (2, ["a", "b"])
+    store.put(("n",), "c", {"text": "cello"}, ttl=1)
+    clock.advance(2)
+    assert store.sweep() == 1  # the sweep takes c's terms back
+    assert "cello" not in postings(store)
+
+
+def test_configured_fields_win_over_a_puts_index(mongo_client, database_name):
+    store = make_store(mongo_client, database_name, auto_links={"fields": ["text"]})
+    store.put(("n",), "a", {"text": "violin", "title": "cello"}, index=["title"])
+    store.put(("n",), "b", {"text": "violin", "title": "harp"}, index=False)
+    assert sorted(postings(store)) == ["violin"]
+    assert links(store, ("n",), "b") == ["a"]

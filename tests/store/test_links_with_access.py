@@ -16,6 +16,8 @@ from langgraph_genesis_memory.errors import (
     AccessDeniedError,
     BackupFormatError,
     ConfigurationError,
+    InvalidArgumentError,
+    InvalidFilterError,
     InvalidValueError,
 )
 from langgraph_genesis_memory.ops import backup, restore
@@ -132,6 +134,8 @@ def test_a_collection_set_up_before_schema_3_must_be_set_up_again(store: Genesis
     migrations = store.client[store.database]["genesis_migrations"]
     migrations.update_one({"_id": f"store:{store.collection_name}"}, {"$set": {"version": 2}})
     upgraded = GenesisStore(client=store.client, database=store.database)
+    with pytest.raises(InvalidFilterError):  # a bad op is refused first, as documented
+        upgraded.search(("old",), filter={"$where": "1"})
     with pytest.raises(ConfigurationError, match="setup"):
         upgraded.search(("old",))
     assert upgraded.get(("old",), "k") is not None  # reads by key need no validity
@@ -179,3 +183,14 @@ def test_a_graph_walk_never_reaches_what_the_principal_cannot_read(guarded: Gene
         assert seen == {(("scratch",), "s")}
     seen = {(i.namespace, i.key) for i in reader.search((), query="notes", search_mode="graph")}
     assert (("notes",), "a") in seen  # the same walk reaches it for a principal who may read it
+
+
+def test_supersede_checks_the_new_item_before_any_io(store: GenesisStore) -> None:
+    store.setup()
+    coll = store.client[store.database][store.collection_name]
+    for bad in ({"ttl": -1}, {"index": "text"}):
+        with pytest.raises(InvalidArgumentError):  # the old item does not even exist
+            store.supersede(("n",), "new", {"text": "x"}, replaces="missing", **bad)
+    with pytest.raises(InvalidValueError, match="relationships"):
+        store.supersede(("n",), "new", {"text": "x", "relationships": "friends"}, replaces="old")
+    assert coll.count_documents({}) == 0
