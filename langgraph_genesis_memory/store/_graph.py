@@ -7,15 +7,17 @@ own, ``type`` to ``"related"``): the item links to those items. :meth:`GenesisSt
 document as a flat array, ``link_to`` (plus automatic links, :mod:`._autolink`), which is what
 MongoDB traverses; the value keeps what its writer wrote.
 
-**Traversal.** A breadth-first walk, one round trip per depth: from the items of one depth,
-the next depth is every item they link to or that links to them (links are followed both ways),
-read with ``{"_id": {"$in": targets}}`` and ``{"link_to": {"$in": frontier}}`` (two ``find``\\ s
-sent together, each on its own index), both ANDed with the search's ``checks`` (liveness,
-filter, validity in time, and any access clause a policy adds), so a walk never leaves what
-the search itself may return. The search's prefix clause (an ``_id`` range) is applied to the
-ids themselves: targets outside it are never asked for, and items outside it that link in are
-dropped before ranking (kept out of the queries because the local development server answers an
-``_id`` range ANDed with another index's condition by scanning the prefix).
+**Traversal.** A breadth-first walk, two round trips per depth: from the items of one depth,
+the next depth is every item they link to or that links to them (links are followed both ways).
+First the ids of the items linking to the frontier, ``{"link_to": {"$in": frontier}}`` alone
+(ids only, on the ``link_to`` index, at most :data:`MAX_LINKING` of them); then the documents of
+those ids and of the frontier's targets, ``{"_id": {"$in": ids}}`` ANDed with the search's
+``checks`` (liveness, filter, validity in time, and any access clause a policy adds), so a walk
+never reaches what the search itself could not return. The search's prefix clause (an ``_id``
+range) is applied to the ids themselves: ids outside it are never read. Conditions are split
+this way because the local development server answers ``link_to`` ANDed with other conditions
+by evaluating every document (122 ms against 24 ms alone and 2 ms for the ``_id`` read, on a
+2,760-item collection); on MongoDB both reads are plain index lookups.
 This is what MongoDB's ``$graphLookup`` does internally (``connectFromField: "link_to"``,
 ``connectToField: "_id"``, ``restrictSearchWithMatch``), written as plain ``find``\\ s because
 (1) it gives the same results on every deployment and on the local development server, whose
@@ -44,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langgraph_genesis_memory._mongo import Find, Parallel
+from langgraph_genesis_memory._mongo import Find
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory.errors import InvalidValueError
 from langgraph_genesis_memory.store._documents import item_id
@@ -68,6 +70,9 @@ DEFAULT_TYPE = "related"
 
 MAX_REACHED = 500
 """Most items one depth of a walk reads (a cap against hubs; the rest are not ranked)."""
+
+MAX_LINKING = 5000
+"""Most ids of linking items one depth of a walk reads (before the prefix and checks)."""
 
 
 @dataclass(frozen=True)
@@ -218,13 +223,14 @@ def plan_walk(
                if _inside(t, prefix_scope)]  # fmt: skip
         ids = sorted(frontier)
         cap = MAX_REACHED + len(ids)
-        reads = [Find(flat_and([{LINK_FIELD: {"$in": ids}}, checks]), projection,
-                      sort=[("_id", 1)], limit=cap, batch_size=cap)]  # fmt: skip
-        if out:
-            reads.append(Find(flat_and([{"_id": {"$in": out}}, checks]), projection,
-                              sort=[("_id", 1)], limit=cap, batch_size=cap))  # fmt: skip
-        answers = yield Parallel(tuple(reads))
-        docs = sorted({d["_id"]: d for a in answers for d in a}.values(), key=lambda d: d["_id"])
+        linking = yield Find({LINK_FIELD: {"$in": ids}}, {"_id": 1}, sort=[("_id", 1)],
+                             limit=MAX_LINKING, batch_size=MAX_LINKING)  # fmt: skip
+        wanted = sorted({*out, *(d["_id"] for d in linking if _inside(d["_id"], prefix_scope))}
+                        - seen)  # fmt: skip
+        docs = []
+        if wanted:
+            docs = yield Find(flat_and([{"_id": {"$in": wanted}}, checks]), projection,
+                              sort=[("_id", 1)], limit=cap, batch_size=cap)  # fmt: skip
         parents: dict[str, list[str]] = {}
         for doc in docs:
             doc_id = doc["_id"]
