@@ -51,13 +51,16 @@ from langgraph_genesis_memory.errors import UnindexedItemsWarning
 from langgraph_genesis_memory.index._base import best_per_item
 from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.store._documents import NAMESPACE_SEP, encode_path, extract_text
-from langgraph_genesis_memory.store._graph import graph_scores, plan_walk
+from langgraph_genesis_memory.store._graph import LINK_FIELD, graph_scores, plan_walk
 from langgraph_genesis_memory.store._indexing import WHOLE_RESULT, index_paths
 from langgraph_genesis_memory.store._options import SearchOptions, options_of
 from langgraph_genesis_memory.store._queries import AFTER_SEP, and_
 from langgraph_genesis_memory.store._time import VALID_FROM_MS, VALID_TO_MS, resolve_periods
 
 SearchMode = Literal["hybrid", "vector", "lexical", "graph"]
+
+WALK_PROJECTION = {"_id": 1, LINK_FIELD: 1}
+"""What the graph walk reads of the items it reaches."""
 LexicalEngine = Literal["index", "text_index", "scan"]
 
 MAX_SEARCH_TEXT = 262_144
@@ -371,8 +374,9 @@ def plan_ranked_search(
         seeds = [i for i, _ in sorted(fused, key=lambda p: (-p[1], p[0]))][:seeds_needed]
         yield from _read_missing(docs, seeds, projection)
         seed_docs = {i: docs[i] for i in seeds if i in docs}
-        reached, hops = yield from plan_walk(seed_docs, prefix_scope, checks, depth, projection)
-        docs.update(reached)
+        # The walk reads ids and links only; the few reached items a page shows are read whole
+        # below (a hop can reach hundreds of items, most of which no page shows).
+        _, hops = yield from plan_walk(seed_docs, prefix_scope, checks, depth, WALK_PROJECTION)
         scored = graph_scores([i for i in seeds if i in docs], hops, settings.rrf_k,
                               settings.graph_decay)  # fmt: skip
         lists.append(_ids(scored[: max(window, want)]))
