@@ -156,15 +156,19 @@ def parse_relationships(value: Mapping[str, Any], namespace: tuple[str, ...]) ->
     ]
 
 
-def with_link(value: Mapping[str, Any], link: Link) -> dict[str, Any]:
-    """A copy of ``value`` whose ``relationships`` also hold ``link`` (once)."""
-    links = [dict(spec) for spec in value.get(RELATIONSHIPS) or ()]
-    entry = link.to_value()
-    own = [(tuple(s.get("namespace") or ()), s.get("key"), s.get("type", DEFAULT_TYPE))
-           for s in links]  # fmt: skip
-    if (link.namespace, link.key, link.type) not in own:
-        links.append(entry)
-    return {**value, RELATIONSHIPS: links}
+def with_link(value: Mapping[str, Any], own: tuple[str, ...], link: Link) -> dict[str, Any]:
+    """A copy of ``value`` (of an item in namespace ``own``) whose ``relationships`` also hold
+    ``link``, unless they already do (an entry without ``namespace`` is in ``own``).
+
+    Raises:
+        InvalidValueError: If the value's ``relationships`` are malformed (see
+            :func:`parse_relationships`).
+    """
+    present = parse_relationships(value, own)  # first: it refuses malformed entries
+    specs = [dict(spec) for spec in value.get(RELATIONSHIPS) or ()]
+    if link not in present:
+        specs.append(link.to_value())
+    return {**value, RELATIONSHIPS: specs}
 
 
 def without_link(

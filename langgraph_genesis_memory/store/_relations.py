@@ -114,7 +114,7 @@ def plan_link(edit: Edit, source: Address, target: Address, kind: str) -> Plan[b
     if target_id not in docs:
         raise _missing(target, "to link to")
     value = docs[source_id]["value"]
-    linked = with_link(value, Link(target[0], target[1], kind))
+    linked = with_link(value, source[0], Link(target[0], target[1], kind))
     if linked == value:
         return False
     yield from edit.write([_rewrite(source, docs[source_id], linked)])
@@ -164,7 +164,7 @@ def plan_supersede(
             f"The fact {old[1]!r} in {old[0]!r} became valid at {iso(start)}, not before "
             f"{iso(end_ms)}: it cannot end then. Pass at= later than its valid_from."
         )
-    fresh = with_link(value, Link(old[0], old[1], "supersedes"))
+    fresh = with_link(value, new[0], Link(old[0], old[1], "supersedes"))
     fresh.setdefault(VALID_FROM, iso(end_ms))
     ended = {
         **docs[old_id]["value"],
@@ -335,8 +335,7 @@ class RelationsMixin:
         checked = validate_value(value)
         # The new item as it will be written (its value, links, time, index= and ttl) is
         # checked here, before the old one is read.
-        check_ops([PutOp(new[0], new[1], checked, index=index, ttl=ttl)], self._schema)
-        preview = with_link(checked, Link(old[0], old[1], "supersedes"))
+        preview = with_link(checked, new[0], Link(old[0], old[1], "supersedes"))
         check_ops([PutOp(new[0], new[1], preview, index=index, ttl=ttl)], self._schema)
         return plan_supersede(self._edit(), new, checked, old, at, index, ttl)
 

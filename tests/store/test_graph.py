@@ -192,6 +192,15 @@ async def test_link_and_unlink_sync_and_async(api, mode):
     del store
 
 
+def test_link_knows_a_link_written_without_its_namespace(store):
+    """A ``relationships`` entry without ``namespace`` means the item's own: ``link`` to the
+    same target and type finds it there and adds nothing."""
+    store.put(("n",), "b", {"text": "beta"})
+    store.put(("n",), "a", {"text": "alpha", "relationships": [{"key": "b"}]})
+    assert store.link(("n",), "a", ("n",), "b") is False
+    assert store.get(("n",), "a").value["relationships"] == [{"key": "b"}]
+
+
 @pytest.mark.parametrize(
     "relationships",
     [
