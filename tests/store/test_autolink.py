@@ -3,23 +3,13 @@ to earlier items of its namespace sharing a rare term."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from langgraph.store.base import PutOp
 
 from langgraph_genesis_memory import ConfigurationError, GenesisStore
 from langgraph_genesis_memory.store._autolink import names_in, words_in
 from langgraph_genesis_memory.store._documents import decode_path, item_id
-from tests.store.conftest import FakeClock
-
-_names = itertools.count()
-
-
-def make_store(client, database, **kwargs) -> GenesisStore:
-    store = GenesisStore(client=client, database=database, collection=f"a{next(_names)}", **kwargs)
-    store.setup()
-    return store
+from tests.store.conftest import FakeClock, make_store
 
 
 def links(store: GenesisStore, namespace: tuple[str, ...], key: str) -> list[str]:

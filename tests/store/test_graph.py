@@ -8,31 +8,13 @@ filter only.
 
 from __future__ import annotations
 
-import itertools
-import uuid
-
 import pytest
 from langgraph.store.base import PutOp
 
 from langgraph_genesis_memory import GenesisStore, InvalidArgumentError, InvalidValueError
-from langgraph_genesis_memory.embeddings import HashEmbeddings
-from langgraph_genesis_memory.index import ChromaIndex
 from langgraph_genesis_memory.store import GenesisSearchOp, SearchOptions
 from langgraph_genesis_memory.store._documents import decode_path, item_id
-from tests.store.conftest import FakeClock
-
-_names = itertools.count()
-
-
-def make_store(client, database, *, vectors: bool = False, **kwargs) -> GenesisStore:
-    if vectors:
-        kwargs["index"] = {"dims": 64, "embed": HashEmbeddings(64), "fields": ["text"]}
-        kwargs["vector_index"] = ChromaIndex.from_config(
-            in_memory=True, collection=f"g-{uuid.uuid4().hex[:12]}"
-        )
-    store = GenesisStore(client=client, database=database, collection=f"g{next(_names)}", **kwargs)
-    store.setup()
-    return store
+from tests.store.conftest import FakeClock, make_store
 
 
 def linked_keys(store: GenesisStore, namespace: tuple[str, ...], key: str) -> list[str]:
