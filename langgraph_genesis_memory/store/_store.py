@@ -682,6 +682,9 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
             ConfigurationError: For a bad op; nothing of the batch is written.
             AccessDeniedError: With an access policy, for a denied op or a missing principal;
                 nothing of the batch is written.
+            ConfigurationError: Also for a batch with a search when the collection was set up
+                at a schema older than 3 and this store has not called ``setup()``; nothing is
+                written.
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
         return self._run(self._plan_batch(list(ops)))
@@ -881,8 +884,11 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
 
         Raises:
             InvalidNamespaceError, InvalidFilterError, InvalidArgumentError: Before any I/O.
+            AccessDeniedError: With an access policy and no principal (before any I/O).
             MissingDependencyError: ``resolve_dates=True`` without ``dateparser`` (extra
                 ``dates``).
+            ConfigurationError: If the collection was set up at a schema older than 3 and this
+                store has not called ``setup()`` (see ``CHANGELOG`` "Upgrading").
             DatabaseUnavailableError: If MongoDB does not answer within the timeout.
         """
         options = SearchOptions(search_mode, graph_depth, graph_weight, as_of, recency_weight,
