@@ -268,13 +268,16 @@ def plan_sweep_items(
                           batch_size=SWEEP_CHUNK)  # fmt: skip
         ids = [doc["_id"] for doc in docs]
         if ids:
-            deleted += yield Delete({"_id": {"$in": ids}, **expired})
-            gone = yield Find({"_id": {"$in": ids}}, {"_id": 1}, batch_size=len(ids))
-            kept = {doc["_id"] for doc in gone}  # refreshed in between: still linked
+            count = yield Delete({"_id": {"$in": ids}, **expired})
+            deleted += count
+            kept: set[str] = set()  # refreshed in between: still there, still linked
+            if count < len(ids):
+                gone = yield Find({"_id": {"$in": ids}}, {"_id": 1}, batch_size=len(ids))
+                kept = {doc["_id"] for doc in gone}
             removed = [i for i in ids if i not in kept]
             if removed:
                 yield BulkWrite((unlink_all(removed),))
-                counted = forget([d for d in docs if d["_id"] in set(removed)]) if postings else []
+                counted = forget([d for d in docs if d["_id"] not in kept]) if postings else []
                 if counted:
                     yield BulkWrite(tuple(counted), ordered=True, collection=postings)
             for name in indexes:
