@@ -54,7 +54,7 @@ from langgraph_genesis_memory.store._queries import (
     scope,
 )
 from langgraph_genesis_memory.store._search import SearchSettings, lexical_text, plan_ranked_search
-from langgraph_genesis_memory.store._time import item_time, to_ms, validity
+from langgraph_genesis_memory.store._time import item_time, validity
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._validation import (
     validate_key,
@@ -284,17 +284,14 @@ def _plain_search(batch: _Batch, i: int, op: SearchOp) -> ReadStep:
         batch.results[i] = [to_search_item(doc) for doc in answers[0]]
         batch.touch(op, answers[0])
 
-    prefix_scope, checks = scope(prefix, query_filter, batch.now_ms)
-    return ReadStep([plain_search(op, prefix_scope, _valid(checks, op, batch.now_ms))], decode)
+    prefix_scope, checks = scope(prefix, query_filter, batch.now_ms, _valid(op, batch.now_ms))
+    return ReadStep([plain_search(op, prefix_scope, checks)], decode)
 
 
-def _valid(checks: dict[str, Any], op: SearchOp, now_ms: int) -> dict[str, Any]:
-    """``checks`` and the facts' validity in time: current, or at the op's ``as_of``."""
+def _valid(op: SearchOp, now_ms: int) -> dict[str, Any]:
+    """The facts' validity in time a search requires: current, or at the op's ``as_of``."""
     as_of = options_of(op).as_of
-    clauses = validity(None if as_of is None else to_ms(as_of), now_ms)
-    if clauses.keys() & checks.keys():  # never clobber a clause already there
-        return {**checks, "$and": [*checks.get("$and", ()), clauses]}
-    return {**checks, **clauses}
+    return validity(None if as_of is None else epoch_ms(as_of), now_ms)
 
 
 def _listing(batch: _Batch, i: int, op: ListNamespacesOp) -> ReadStep:
@@ -405,9 +402,9 @@ def plan_batch(
     for i in ranked:
         op: SearchOp = ops[i]  # type: ignore[assignment]
         prefix, query_filter = prepared[i]
-        prefix_scope, checks = scope(prefix, query_filter, batch.now_ms)
+        prefix_scope, checks = scope(prefix, query_filter, batch.now_ms, _valid(op, batch.now_ms))
         page = yield from plan_ranked_search(
-            op, prefix, prefix_scope, _valid(checks, op, batch.now_ms), batch.now_ms,
+            op, prefix, prefix_scope, checks, batch.now_ms,
             ITEM_PROJECTION, schema.search, batch.embeddings.get(op.query or ""),
         )  # fmt: skip
         batch.results[i] = [to_search_item(doc, score) for doc, score in page]

@@ -8,6 +8,7 @@ one ``_id`` range and "not expired" one comparison on the integer ``expires_at_m
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,10 +82,14 @@ def flat_and(clauses: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def scope(
-    prefix: tuple[str, ...], query_filter: dict[str, Any], now_ms: int
+    prefix: tuple[str, ...],
+    query_filter: dict[str, Any],
+    now_ms: int,
+    required: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(prefix clause, checks): where a search looks, and what every result must meet."""
-    checks: dict[str, Any] = dict(live(now_ms))
+    """(prefix clause, checks): where a search looks, and what every result must meet: alive,
+    the ``required`` clauses (validity in time), and the filter (never replacing either)."""
+    checks: dict[str, Any] = {**live(now_ms), **(required or {})}
     for path, condition in query_filter.items():
         if path in checks:  # never clobber our own clauses
             checks.setdefault("$and", []).append({path: condition})
@@ -95,7 +100,7 @@ def scope(
 
 def plain_search(op: SearchOp, prefix_scope: dict[str, Any], checks: dict[str, Any]) -> Find:
     """A search without ``query``: newest first (``updated_at``), ties by ``_id``."""
-    query = {**prefix_scope, **checks} if "_id" not in checks else {"$and": [prefix_scope, checks]}
+    query = and_(prefix_scope, checks)
     sort = [("updated_at", -1), ("_id", 1)]
     return Find(
         query, ITEM_PROJECTION, sort=sort, skip=op.offset, limit=op.limit, batch_size=op.limit

@@ -41,6 +41,7 @@ from langgraph_genesis_memory.errors import (
 )
 from langgraph_genesis_memory.store._documents import NEVER_MS
 from langgraph_genesis_memory.store._graph import LINK_FIELD, parse_relationships
+from langgraph_genesis_memory.store._queries import epoch_ms
 
 VALID_FROM_MS = "valid_from_ms"
 """The document field holding an item's event time in epoch ms."""
@@ -59,11 +60,6 @@ SUPERSEDED_BY = "superseded_by"
 """The value field naming the item that replaced this one (``{"namespace", "key"}``)."""
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def to_ms(moment: datetime) -> int:
-    """``moment`` (timezone-aware) in epoch milliseconds."""
-    return int(moment.timestamp() * 1000)
 
 
 def parse_instant(text: object, where: str) -> int:
@@ -94,7 +90,7 @@ def parse_instant(text: object, where: str) -> int:
         raise InvalidValueError(
             f"{where} has no timezone: {text!r:.80}; add one (e.g. 'Z' or '+02:00')."
         )
-    return to_ms(parsed)
+    return epoch_ms(parsed)
 
 
 def iso(moment_ms: int) -> str:
@@ -267,7 +263,7 @@ def resolve_periods(query: str, reference: datetime) -> list[Period]:
             continue  # words dateparser reads as dates but that say none ("now", "a")
         data = parser.get_date_data(text)
         start, end = _span(moment.replace(tzinfo=UTC), data.period or "day")
-        periods.append(Period(to_ms(start), to_ms(end), text))
+        periods.append(Period(epoch_ms(start), epoch_ms(end), text))
     return periods
 
 
