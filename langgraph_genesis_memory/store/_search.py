@@ -191,19 +191,24 @@ def _index_rankings(
 
     Each round is two steps whatever the number of indexes: one step asking every index at
     once, and one MongoDB read of the found items that keeps only live ones passing the filter
-    (and returns them whole, ready for the page).
+    (and returns them whole, ready for the page); their validity in time is checked on what it
+    returns, so a found item missing from it is dead (deleted or expired). Without a filter,
+    a third step drops the entries of dead items from the indexes.
 
     Returns:
         A plan whose value is the documents read, by ``_id``.
     """
     docs: dict[str, dict[str, Any]] = {}
+    # Validity in time is checked on the documents read (see _valid_then), the rest by MongoDB.
+    unchecked = {k: v for k, v in checks.items() if k not in (VALID_FROM_MS, VALID_TO_MS)}
     # The _ids of items under the prefix start with it: the indexes may select by id.
     id_prefix = encode_path(prefix) + NAMESPACE_SEP if prefix else ""
     todo = list(rankings)
     for ranking in todo:
-        # Ask for a few more than needed: only expired or deleted items drop out unless a filter
-        # applies (then twice as many); a short round asks again for four times as many. Every
-        # candidate is read from MongoDB, whose cost grows with the documents read.
+        # Ask for a few more than needed: only expired or deleted items (and facts not valid at
+        # the search's time) drop out unless a filter applies (then twice as many); a short
+        # round asks again for four times as many. Every candidate is read from MongoDB, whose
+        # cost grows with the documents read.
         depth = ranking.depth
         ranking.n = max(2 * depth, 20) if filtered else max(depth + max(5, depth // 10), 10)
     while todo:
@@ -217,18 +222,17 @@ def _index_rankings(
             found[ranking.index] = best_per_item(hits)
             ranking.exhausted = exhausted
         wanted = sorted({h.item_id for hits in found.values() for h in hits} - docs.keys())
+        read: set[str] = set()
         if wanted:
-            for doc in (yield Find(and_({"_id": {"$in": wanted}}, checks), projection,
+            for doc in (yield Find(and_({"_id": {"$in": wanted}}, unchecked), projection,
                                    batch_size=len(wanted))):  # fmt: skip
-                docs[doc["_id"]] = doc
-        gone = [i for i in wanted if i not in docs]
-        if gone and not filtered:
-            # Entries of deleted or expired items (e.g. removed by MongoDB's TTL monitor): they
-            # can never be returned again, so drop them from the indexes on the way. Facts that
-            # are no longer (or not yet) valid are kept: check liveness alone first.
-            live = {"_id": {"$in": gone}, "expires_at_ms": checks.get("expires_at_ms")}
-            alive = {d["_id"] for d in (yield Find(live, {"_id": 1}, batch_size=len(gone)))}
-            gone = [i for i in gone if i not in alive]
+                read.add(doc["_id"])
+                if _valid_then(doc, checks):
+                    docs[doc["_id"]] = doc
+        # Entries of deleted or expired items (e.g. removed by MongoDB's TTL monitor) can never
+        # be returned again: drop them from the indexes on the way. Facts that are no longer
+        # (or not yet) valid were read, so they are kept.
+        gone = [i for i in wanted if i not in read]
         if gone and not filtered:
             yield Parallel(tuple(
                 IndexDelete(index=r.index, item_ids=gone, tolerate=True) for r in todo
@@ -247,6 +251,22 @@ def _index_rankings(
 
 def _ids(ranking: Sequence[tuple[str, Any]]) -> list[str]:
     return [i for i, _ in ranking]
+
+
+def _valid_then(doc: Mapping[str, Any], checks: Mapping[str, Any]) -> bool:
+    """Whether ``doc`` meets the validity clauses of ``checks`` (``valid_to_ms`` ``$gt`` and,
+    with ``as_of``, ``valid_from_ms`` ``$lte``: see ``_time.validity``), as MongoDB would."""
+    for name, test in ((VALID_TO_MS, "$gt"), (VALID_FROM_MS, "$lte")):
+        clause = checks.get(name)
+        if clause is None:
+            continue
+        held = doc.get(name)
+        if not isinstance(held, int):
+            return False
+        bound = clause[test]
+        if not (held > bound if test == "$gt" else held <= bound):
+            return False
+    return True
 
 
 def _read_missing(
@@ -360,10 +380,6 @@ def plan_ranked_search(
             op.query, prefix, prefix_scope, checks, max(want, window), settings
         )
     base = [_ids(vector[:window]), _ids(words[:window])]
-    fused = reciprocal_rank_fusion(
-        [r for r in base if r], k=settings.rrf_k,
-        weights=[w for r, w in zip(base, [settings.vector_weight, 1.0], strict=True) if r],
-    )  # fmt: skip
     lists: list[list[str]] = []
     weights: list[float] = []
     if mode == "hybrid":
@@ -371,6 +387,10 @@ def plan_ranked_search(
     elif mode != "graph":
         lists, weights = [_ids(vector if mode == "vector" else words)], [1.0]
     if graph:
+        fused = reciprocal_rank_fusion(
+            [r for r in base if r], k=settings.rrf_k,
+            weights=[w for r, w in zip(base, [settings.vector_weight, 1.0], strict=True) if r],
+        )  # fmt: skip
         seeds = [i for i, _ in sorted(fused, key=lambda p: (-p[1], p[0]))][:seeds_needed]
         yield from _read_missing(docs, seeds, projection)
         seed_docs = {i: docs[i] for i in seeds if i in docs}
@@ -414,10 +434,7 @@ def plan_ranked_search(
     page = ranked[op.offset : want]
     if not page:
         return []
-    missing = [i for i, _ in page if i not in docs]
-    if missing:
-        for doc in (yield Find({"_id": {"$in": missing}}, projection, batch_size=len(missing))):
-            docs[doc["_id"]] = doc
+    yield from _read_missing(docs, [i for i, _ in page], projection)
     result = [(docs[i], score) for i, score in page if i in docs]
     indexes = [r.index for r in rankings]
     if any(score is None and _unindexed(doc, indexes) for doc, score in result):

@@ -22,6 +22,7 @@ from langgraph_genesis_memory.errors import InvalidNamespaceError
 from langgraph_genesis_memory.index._base import IndexHit
 from langgraph_genesis_memory.index._lexical import WordRanker
 from langgraph_genesis_memory.store._batch import StoreSchema, plan_batch
+from langgraph_genesis_memory.store._queries import epoch_ms
 from langgraph_genesis_memory.store._search import SearchSettings
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 
@@ -44,8 +45,9 @@ class Recorder:
 
 
 def _doc(doc_id: str, value: dict[str, Any], ttl: float | None = None) -> dict[str, Any]:
-    return {"_id": doc_id, "value": value, "ttl": ttl, "expires_at_ms": 2**62,
-            "created_at": NOW, "updated_at": NOW}  # fmt: skip
+    # As stored from schema 3 on: with its validity in time (valid since always, current).
+    return {"_id": doc_id, "value": value, "ttl": ttl, "expires_at_ms": 2**62, "valid_from_ms": 0,
+            "valid_to_ms": 2**62, "created_at": NOW, "updated_at": NOW}  # fmt: skip
 
 
 def _bulk(n: int) -> BulkWriteResult:
@@ -133,6 +135,37 @@ def test_a_ranked_search_reads_its_candidates_then_the_page() -> None:
     (page,) = drive(plan_batch([SearchOp(("n",), query="tea")], SCHEMA, NOW), run)
     assert [type(t) for t in run.trips] == [Find, RankWords, Find]
     assert [(i.key, i.score is not None) for i in page] == [("tea", True), ("hike", False)]
+
+
+def test_a_superseded_fact_found_by_an_index_costs_no_extra_read() -> None:
+    """Validity in time is checked on the candidates read, so a fact that ended is neither
+    returned, nor read again, nor dropped from the index as if it were gone."""
+    schema = StoreSchema(ttl=TTLPolicy(), search=SearchSettings(vector_fields=["text"]))
+    ended = {**_doc("n\x01old", {"text": "alpha"}), "valid_to_ms": 1}
+    docs = {d["_id"]: d for d in [_doc("n\x01new", {"text": "alpha"}), ended]}
+
+    def answer(req: Any) -> Any:
+        if isinstance(req, Embed):
+            return [[1.0, 0.0]]
+        if isinstance(req, IndexQuery):
+            return [IndexHit("n\x01old", "n\x01old#text", 0.9),
+                    IndexHit("n\x01new", "n\x01new#text", 0.8)], True  # fmt: skip
+        if isinstance(req, RankWords):
+            return WordRanker().rank(req.ids, req.texts, req.query)
+        if isinstance(req, Find) and "$in" in req.filter["_id"]:  # the candidates
+            assert "valid_to_ms" not in req.filter  # checked on what is read
+            return [docs[i] for i in req.filter["_id"]["$in"] if i in docs]
+        if isinstance(req, Find):  # the words side reads the prefix, as MongoDB answers it
+            assert req.filter["valid_to_ms"] == {"$gt": epoch_ms(NOW)}
+            return [d for d in docs.values() if d["valid_to_ms"] > epoch_ms(NOW)]
+        raise AssertionError(req)
+
+    run = Recorder(answer)
+    (found,) = drive(plan_batch([SearchOp(("n",), query="alpha")], schema, NOW), run)
+    assert [i.key for i in found] == ["new"]
+    reads = [r for t in run.trips for r in getattr(t, "requests", [t])
+             if isinstance(r, Find) and "$in" in r.filter["_id"]]  # fmt: skip
+    assert len(reads) == 1
 
 
 def test_hybrid_search_embeds_each_query_once_and_fuses() -> None:
