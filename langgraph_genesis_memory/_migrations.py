@@ -81,6 +81,13 @@ def _spec(index: Any) -> str:
     )  # fmt: skip
 
 
+def plan_version(component: str) -> Plan[int]:
+    """The schema version recorded for ``component`` (0: never set up); one ``find`` by
+    ``_id``."""
+    found = yield Find({"_id": component}, collection=MIGRATIONS_COLLECTION)
+    return int(found[0].get("version", 0)) if found else 0
+
+
 def plan_setup(
     component: str,
     migrations: Sequence[Sequence[Any] | Migration],
@@ -98,8 +105,7 @@ def plan_setup(
     Returns:
         A plan whose value is the schema version after setup (``len(migrations)``).
     """
-    found = yield Find({"_id": component}, collection=MIGRATIONS_COLLECTION)
-    current = int(found[0].get("version", 0)) if found else 0
+    current = yield from plan_version(component)
     for version in range(current + 1, len(migrations) + 1):
         step = migrations[version - 1]
         migration = step if isinstance(step, Migration) else Migration(tuple(step))

@@ -35,12 +35,12 @@ from pymongo import ASCENDING, TEXT, AsyncMongoClient, IndexModel, MongoClient
 from langgraph_genesis_memory._config import data_dir_from_env, database_from_env
 from langgraph_genesis_memory._connection import open_async, open_sync
 from langgraph_genesis_memory._migrations import (
-    MIGRATIONS_COLLECTION,
     Migration,
     plan_optional_indexes,
     plan_setup,
+    plan_version,
 )
-from langgraph_genesis_memory._mongo import Find, PlanRunner
+from langgraph_genesis_memory._mongo import PlanRunner
 from langgraph_genesis_memory._plans import Plan
 from langgraph_genesis_memory._services import Services
 from langgraph_genesis_memory.access import AccessPolicy
@@ -706,26 +706,33 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
                 return plan_denied_then_raise(ops, error, now, ttl, self.audit_collection)
         plan = plan_batch(ops, self._schema, now, grant)
         if not self._schema_checked and any(isinstance(op, SearchOp) for op in ops):
-            check_ops(ops, self._schema, grant)  # a bad or denied op raises before the check
-            plan = self._plan_schema_checked(plan)
+            plan = self._plan_schema_checked(plan, ops, grant)
         if self._cipher is not None:
             plan = plan_opened(plan, self._cipher)
         if ttl is None:
             return plan
         return plan_audited(plan, ops, grant, now, ttl, self.audit_collection)
 
-    def _plan_schema_checked(self, inner: Plan[list[Result]]) -> Plan[list[Result]]:
+    @property
+    def _component(self) -> str:
+        """The store's key in the migrations record (``"store:<collection>"``)."""
+        return f"store:{self.collection_name}"
+
+    def _plan_schema_checked(
+        self, inner: Plan[list[Result]], ops: list[Op], grant: _Grant | None
+    ) -> Plan[list[Result]]:
         """Run ``inner`` after checking, once per store, that the collection is not set up
         at a schema older than :data:`VALIDITY_SCHEMA` (one ``find`` by ``_id``).
 
         Documents written before schema 3 hold no validity in time, so searches would not
         return them until ``setup()`` backfills it; a collection never set up (no record) is
         not refused, and a store that ran ``setup()`` does not ask. Raises
-        ``ConfigurationError`` naming the fix.
+        ``ConfigurationError`` naming the fix. ``ops`` are validated first (for ``grant``), so
+        a bad or denied op raises its own error before the check, inside the plan an audit
+        log wraps.
         """
-        component = f"store:{self.collection_name}"
-        found = yield Find({"_id": component}, collection=MIGRATIONS_COLLECTION)
-        version = int(found[0].get("version", 0)) if found else 0
+        check_ops(ops, self._schema, grant)
+        version = yield from plan_version(self._component)
         if 0 < version < VALIDITY_SCHEMA:
             raise ConfigurationError(
                 f"The collection {self.collection_name!r} was set up by an earlier version "
@@ -965,7 +972,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         if self._schema.search.lexical == "text_index":
             optional.append(TEXT_INDEX)
         optional.extend(self.filter_indexes)
-        component = f"store:{self.collection_name}"
+        component = self._component
         version = yield from plan_setup(component, STORE_MIGRATIONS)
         self._schema_checked = True  # the schema is current: searches need not ask again
         yield from plan_optional_indexes(component, optional)

@@ -525,6 +525,18 @@ async def test_denied_ops_and_writes_are_audited(admin: GenesisStore, mode: str)
         GenesisStore(client=admin.client, audit_ttl=0)
 
 
+def test_a_denial_in_a_stores_first_search_batch_is_audited(admin: GenesisStore) -> None:
+    """The first batch with a search (which also checks the schema version) records its
+    denial like any other."""
+    admin.setup()
+    audited = GenesisStore(client=admin.client, database=admin.database, access=POLICY,
+                           audit_ttl=60)  # fmt: skip  # setup() not called: schema unchecked
+    qa = audited.as_principal(agent_id="qa_agent")
+    with pytest.raises(AccessDeniedError):
+        qa.batch([SearchOp(("agent", "qa")), PutOp(("agent", "builder"), "b2", {"v": 1})])
+    assert [(r.op, r.key, r.allowed) for r in audited.list_audit()] == [("put", "b2", False)]
+
+
 def test_a_principal_cannot_make_itself_another(guarded: GenesisStore) -> None:
     """Views and runs cannot step around the policy by asking for another principal."""
     from langgraph.config import get_store
