@@ -270,7 +270,7 @@ class Linker:
 
 
 def forget(docs: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """The postings writes for items removed outside a batch (``purge``): each term of each
+    """The postings writes for items removed outside a batch (sweep, purge): each term of each
     doc (``_id``, ``link_terms``) loses it, and postings left empty are deleted."""
     linker = Linker(AutoLinks(), [], [doc for doc in docs if doc.get(NAMES_FIELD)])
     for doc_id, terms in list(linker.previous.items()):

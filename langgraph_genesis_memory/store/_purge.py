@@ -35,7 +35,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from langgraph_genesis_memory._mongo import (
-    BulkWrite,
     Count,
     Delete,
     Failed,
@@ -55,11 +54,11 @@ from langgraph_genesis_memory.sessions._layout import (
     short_term_namespace,
 )
 from langgraph_genesis_memory.store._access import require_admin
-from langgraph_genesis_memory.store._autolink import NAMES_FIELD, forget
+from langgraph_genesis_memory.store._autolink import NAMES_FIELD
 from langgraph_genesis_memory.store._documents import item_id, split_id
 from langgraph_genesis_memory.store._queries import prefix_range
 from langgraph_genesis_memory.store._validation import validate_namespace
-from langgraph_genesis_memory.store._writes import unlink_all
+from langgraph_genesis_memory.store._writes import plan_forget_removed
 
 logger = logging.getLogger("langgraph_genesis_memory.store")
 
@@ -210,10 +209,7 @@ def plan_purge_items(
             # Other items' links to them go (link_to holds ids, which name the namespace), and
             # the terms they held in the automatic links' postings; first, so that a purge
             # interrupted after this chunk's delete has nothing of it left to clean.
-            yield BulkWrite((unlink_all(ids),))
-            counted = forget(docs) if postings else []
-            if counted:
-                yield BulkWrite(tuple(counted), ordered=True, collection=postings)
+            yield from plan_forget_removed(docs, postings)
             counts["items"] += yield Delete({"_id": {"$in": ids}})
             for doc_id in ids:
                 kind = _kind(doc_id)

@@ -135,6 +135,16 @@ def unlink_all(ids: Sequence[str]) -> UpdateMany:
     return UpdateMany({LINK_FIELD: targets}, {"$pull": {LINK_FIELD: targets}})
 
 
+def plan_forget_removed(docs: Sequence[Mapping[str, Any]], postings: str | None) -> Plan[None]:
+    """For items removed outside a batch (sweep, purge; ``docs`` with ``_id`` and
+    ``link_terms``): remove every link to them, then, given ``postings`` (the automatic links'
+    collection), take their terms out of it."""
+    yield BulkWrite((unlink_all([d["_id"] for d in docs]),))
+    counted = forget(docs) if postings else []
+    if counted:
+        yield BulkWrite(tuple(counted), ordered=True, collection=postings)
+
+
 def previous_entries(puts: Mapping[str, PreparedPut], settings: IndexSettings) -> Find:
     """The read (joined to the batch's read step) of what the written items' index entries are
     now (the hashes recorded on their documents)."""
@@ -274,12 +284,9 @@ def plan_sweep_items(
             if count < len(ids):
                 gone = yield Find({"_id": {"$in": ids}}, {"_id": 1}, batch_size=len(ids))
                 kept = {doc["_id"] for doc in gone}
-            removed = [i for i in ids if i not in kept]
+            removed = [d for d in docs if d["_id"] not in kept]
             if removed:
-                yield BulkWrite((unlink_all(removed),))
-                counted = forget([d for d in docs if d["_id"] not in kept]) if postings else []
-                if counted:
-                    yield BulkWrite(tuple(counted), ordered=True, collection=postings)
+                yield from plan_forget_removed(removed, postings)
             for name in indexes:
                 yield from _plan_sweep_index(name, ids, now_ms, None)
         if len(ids) < SWEEP_CHUNK:
