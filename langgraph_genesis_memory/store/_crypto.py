@@ -125,15 +125,13 @@ class FieldCipher:
         return json.loads(self._fernet.decrypt(field[len(PREFIX) :].encode()))
 
     # -- ops ---------------------------------------------------------------------------------------
-    def seal_ops(self, ops: Sequence[Op]) -> list[Op]:
-        """The ops with put values encrypted; filters and index paths checked.
+    def check(self, ops: Sequence[Op]) -> None:
+        """Refuse ops that would need an encrypted field's plaintext in MongoDB or an index.
 
         Raises:
             InvalidFilterError: For a search filter on an encrypted field.
             InvalidArgumentError: For a put indexing an encrypted field.
-            InvalidValueError: For an encrypted field that is not JSON data.
         """
-        out: list[Op] = []
         for op in ops:
             if isinstance(op, SearchOp) and isinstance(op.filter, Mapping):
                 hidden = [k for k in op.filter if isinstance(k, str) and self.covers(k)]
@@ -150,9 +148,21 @@ class FieldCipher:
                         f"index={op.index!r} names an encrypted field: encrypted fields cannot "
                         "be embedded or indexed."
                     )
-                op = PutOp(op.namespace, op.key, self._map(op.value, True), op.index, op.ttl)
-            out.append(op)
-        return out
+
+    def seal_ops(self, ops: Sequence[Op]) -> list[Op]:
+        """The ops with put values encrypted, after :meth:`check`.
+
+        Raises:
+            InvalidFilterError, InvalidArgumentError: As :meth:`check`.
+            InvalidValueError: For an encrypted field that is not JSON data.
+        """
+        self.check(ops)
+        return [
+            PutOp(op.namespace, op.key, self._map(op.value, True), op.index, op.ttl)
+            if isinstance(op, PutOp) and isinstance(op.value, Mapping)
+            else op
+            for op in ops
+        ]
 
     def open_value(self, value: Mapping[str, Any]) -> dict[str, Any]:
         """A copy of a stored value with its encrypted fields decrypted."""

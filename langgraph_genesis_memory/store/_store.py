@@ -747,7 +747,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         """Validate one op as :meth:`batch` would (raises its documented error)."""
         check_ops([op], self._schema, grant)
         if self._cipher is not None:
-            self._cipher.seal_ops([op])
+            self._cipher.check([op])  # sealing waits for the merged batch
 
     async def _submit(self, op: Op) -> Result:
         """Run one op, merged with the other single-op calls of this tick (``coalesce``) made
