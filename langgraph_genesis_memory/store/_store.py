@@ -217,6 +217,14 @@ STORE_MIGRATIONS: list[list[IndexModel] | Migration] = [
 ]
 """Index sets by schema version (see :mod:`langgraph_genesis_memory._migrations`)."""
 
+PASSED_OPTIONS = frozenset({
+    "ttl", "namespace_ttl", "index", "search_mode", "rrf_k", "graph_weight", "graph_depth",
+    "auto_links", "reserved_fields", "filter_indexes", "access", "audit_ttl", "encrypt_fields",
+    "encryption_key",
+})  # fmt: skip
+"""The ``from_conn_string`` / ``afrom_conn_string`` arguments passed on to the constructor as
+given."""
+
 VALIDITY_SCHEMA = 3
 """The store schema from which every document holds ``valid_from_ms``/``valid_to_ms``: a
 search refuses a collection set up at an earlier version until ``setup()`` runs again."""
@@ -541,13 +549,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
             DatabaseUnavailableError, LocalServerError, MissingDependencyError,
             ConfigurationError: When the deployment or the index cannot be opened.
         """
-        options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
-                   "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
-                   "graph_depth": graph_depth, "auto_links": auto_links,
-                   "reserved_fields": reserved_fields,
-                   "filter_indexes": filter_indexes, "access": access,
-                   "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
-                   "encryption_key": encryption_key}  # fmt: skip
+        options = {name: value for name, value in locals().items() if name in PASSED_OPTIONS}
         with open_sync(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = None
@@ -565,7 +567,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
                 word_index=words,
                 lexical=engine,
                 ttl_index=(not conn.local) if ttl_index is None else ttl_index,
-                **options,  # type: ignore[arg-type]
+                **options,
             )
             if store.ttl_policy.sweep_interval_minutes:
                 store.start_ttl_sweeper()
@@ -610,13 +612,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
             ``MongoClient`` for sync calls made from worker threads (sync nodes); with a Chroma
             server, an ``AsyncHttpClient`` for the async vector index.
         """
-        options = {"ttl": ttl, "namespace_ttl": namespace_ttl, "index": index,
-                   "search_mode": search_mode, "rrf_k": rrf_k, "graph_weight": graph_weight,
-                   "graph_depth": graph_depth, "auto_links": auto_links,
-                   "reserved_fields": reserved_fields,
-                   "filter_indexes": filter_indexes, "access": access,
-                   "audit_ttl": audit_ttl, "encrypt_fields": encrypt_fields,
-                   "encryption_key": encryption_key}  # fmt: skip
+        options = {name: value for name, value in locals().items() if name in PASSED_OPTIONS}
         async with open_async(conn_string, data_dir=data_dir, timeout_ms=timeout_ms) as conn:
             name = database or database_from_env()
             vectors = avectors = None
@@ -642,7 +638,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
                 word_index=words,
                 lexical=engine,
                 ttl_index=(not conn.local) if ttl_index is None else ttl_index,
-                **options,  # type: ignore[arg-type]
+                **options,
             )
             if store.ttl_policy.sweep_interval_minutes:
                 await store.astart_ttl_sweeper()
