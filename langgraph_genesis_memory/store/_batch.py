@@ -40,7 +40,6 @@ from langgraph_genesis_memory.store._documents import (
     to_search_item,
 )
 from langgraph_genesis_memory.store._filters import translate_filter
-from langgraph_genesis_memory.store._graph import parse_relationships
 from langgraph_genesis_memory.store._indexing import IndexSettings, index_paths
 from langgraph_genesis_memory.store._options import options_of, validate_options
 from langgraph_genesis_memory.store._queries import (
@@ -54,7 +53,7 @@ from langgraph_genesis_memory.store._queries import (
     scope,
 )
 from langgraph_genesis_memory.store._search import SearchSettings, lexical_text, plan_ranked_search
-from langgraph_genesis_memory.store._time import item_time, validity
+from langgraph_genesis_memory.store._time import declared, validity
 from langgraph_genesis_memory.store._ttl import TTLPolicy
 from langgraph_genesis_memory.store._validation import (
     validate_key,
@@ -149,8 +148,7 @@ def _prepare_put(op: PutOp, schema: StoreSchema) -> PreparedPut:
 def _graph_fields(put: PreparedPut, value: dict[str, Any], schema: StoreSchema) -> None:
     """Links and time a put records beside its value (see ``_graph`` and ``_time``)."""
     if schema.reserved_fields:
-        put.link_to = [link.target_id for link in parse_relationships(value, put.namespace)]
-        time = item_time(value)
+        put.link_to, time = declared(value, put.namespace)
         put.valid_from_ms, put.valid_to_ms = time.valid_from_ms, time.valid_to_ms
     auto = schema.auto_links
     if auto is not None:

@@ -111,8 +111,9 @@ def item_time(value: Mapping[str, Any]) -> ItemTime:
     """Read and check a value's ``valid_from`` / ``valid_to``.
 
     Raises:
-        InvalidValueError: If either is not an ISO 8601 date/datetime with a timezone, or
-            ``valid_to`` is not later than ``valid_from``.
+        InvalidValueError: If either is not an ISO 8601 date/datetime with a timezone,
+            ``valid_to`` is not later than ``valid_from``, or ``superseded_by`` is not
+            ``{"namespace": [...], "key": "..."}``.
     """
     start = value.get(VALID_FROM)
     end = value.get(VALID_TO)
@@ -133,6 +134,17 @@ def item_time(value: Mapping[str, Any]) -> ItemTime:
     return ItemTime(start_ms, end_ms)
 
 
+def declared(value: Mapping[str, Any], namespace: tuple[str, ...]) -> tuple[list[str], ItemTime]:
+    """What a value declares in the fields the store reads: the ``_id``\\ s of its
+    ``relationships`` and its time (``valid_from`` / ``valid_to``).
+
+    Raises:
+        InvalidValueError: For a bad ``relationships``, ``valid_from``, ``valid_to`` or
+            ``superseded_by``.
+    """
+    return [link.target_id for link in parse_relationships(value, namespace)], item_time(value)
+
+
 def stored_fields(
     value: Mapping[str, Any],
     namespace: tuple[str, ...],
@@ -151,8 +163,7 @@ def stored_fields(
     """
     if not reserved_fields:
         return {LINK_FIELD: [], VALID_FROM_MS: first_written_ms, VALID_TO_MS: NEVER_MS}
-    links = [link.target_id for link in parse_relationships(value, namespace)]
-    time = item_time(value)
+    links, time = declared(value, namespace)
     return {
         LINK_FIELD: list(dict.fromkeys(links)),
         VALID_FROM_MS: first_written_ms if time.valid_from_ms is None else time.valid_from_ms,
