@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from langgraph.store.base import SearchOp
 
 from langgraph_genesis_memory.errors import InvalidArgumentError
 from langgraph_genesis_memory.store._time import check_reference, require_dateparser
 
-SearchModeName = Literal["hybrid", "vector", "lexical", "graph"]
+SearchMode = Literal["hybrid", "vector", "lexical", "graph"]
 
 MAX_GRAPH_DEPTH = 3
 """Deepest walk a search may ask for (each depth is one MongoDB read)."""
@@ -46,7 +46,7 @@ class SearchOptions:
             clock).
     """
 
-    search_mode: SearchModeName | None = None
+    search_mode: SearchMode | None = None
     graph_depth: int | None = None
     graph_weight: float | None = None
     as_of: datetime | None = None
@@ -76,7 +76,7 @@ def validate_options(options: object) -> SearchOptions:
     """
     if not isinstance(options, SearchOptions):
         raise InvalidArgumentError(f"options must be SearchOptions; got {options!r:.80}.")
-    if options.search_mode not in (None, "hybrid", "vector", "lexical", "graph"):
+    if options.search_mode is not None and options.search_mode not in get_args(SearchMode):
         raise InvalidArgumentError(
             "search_mode must be 'hybrid', 'vector', 'lexical' or 'graph'; "
             f"got {options.search_mode!r:.80}."

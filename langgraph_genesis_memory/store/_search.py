@@ -53,11 +53,9 @@ from langgraph_genesis_memory.index._fusion import reciprocal_rank_fusion
 from langgraph_genesis_memory.store._documents import NAMESPACE_SEP, encode_path, extract_text
 from langgraph_genesis_memory.store._graph import LINK_FIELD, graph_scores, plan_walk
 from langgraph_genesis_memory.store._indexing import WHOLE_RESULT, index_paths
-from langgraph_genesis_memory.store._options import SearchOptions, options_of
+from langgraph_genesis_memory.store._options import SearchMode, SearchOptions, options_of
 from langgraph_genesis_memory.store._queries import AFTER_SEP, and_
 from langgraph_genesis_memory.store._time import VALID_FROM_MS, VALID_TO_MS, resolve_periods
-
-SearchMode = Literal["hybrid", "vector", "lexical", "graph"]
 
 WALK_PROJECTION = {"_id": 1, LINK_FIELD: 1}
 """What the graph walk reads of the items it reaches."""

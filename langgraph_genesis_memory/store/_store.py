@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from langgraph.store.base import (
     NOT_PROVIDED,
@@ -84,13 +84,13 @@ from langgraph_genesis_memory.store._crypto import FieldCipher, plan_opened
 from langgraph_genesis_memory.store._graph import LINK_FIELD, RELATIONSHIPS
 from langgraph_genesis_memory.store._indexing import ReindexResult, plan_reindex
 from langgraph_genesis_memory.store._options import (
-    SearchModeName,
+    SearchMode,
     SearchOptions,
     validate_options,
 )
 from langgraph_genesis_memory.store._purge import Erasure
 from langgraph_genesis_memory.store._relations import RelationsMixin
-from langgraph_genesis_memory.store._search import LexicalEngine, SearchMode, SearchSettings
+from langgraph_genesis_memory.store._search import LexicalEngine, SearchSettings
 from langgraph_genesis_memory.store._time import (
     SUPERSEDED_BY,
     VALID_FROM,
@@ -405,7 +405,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
             async_vector_index = AsyncChromaIndex.from_sync(vector_index)
         self.vector_index = vector_index
         self.async_vector_index = async_vector_index
-        if search_mode not in ("hybrid", "vector", "lexical", "graph"):
+        if search_mode not in get_args(SearchMode):
             raise ConfigurationError(
                 f"search_mode must be hybrid, vector, lexical or graph; got {search_mode!r}."
             )
@@ -860,7 +860,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         limit: int = 10,
         offset: int = 0,
         refresh_ttl: bool | None = None,
-        search_mode: SearchModeName | None = None,
+        search_mode: SearchMode | None = None,
         graph_depth: int | None = None,
         graph_weight: float | None = None,
         as_of: datetime | None = None,
@@ -909,7 +909,7 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         limit: int = 10,
         offset: int = 0,
         refresh_ttl: bool | None = None,
-        search_mode: SearchModeName | None = None,
+        search_mode: SearchMode | None = None,
         graph_depth: int | None = None,
         graph_weight: float | None = None,
         as_of: datetime | None = None,
