@@ -94,11 +94,17 @@ def _record(
                       "reason": reason})  # fmt: skip
 
 
+_ACTION = {"get": "read", "search": "read", "list_namespaces": "read", "put": "write",
+           "delete": "delete"}  # fmt: skip
+"""The access action each op kind needs."""
+
+
 def _denied_op(ops: Sequence[Op], error: AccessDeniedError) -> Op | None:
+    """The op of ``ops`` that ``error`` refused: same action, namespace and key."""
     for op in ops:
-        namespace = getattr(op, "namespace", None)
-        if error.namespace is not None and namespace == error.namespace:
-            if error.key is None or getattr(op, "key", None) == error.key:
+        kind, namespace, key = _describe(op)
+        if error.namespace is not None and namespace == tuple(error.namespace):
+            if _ACTION.get(kind) == error.action and error.key in (None, key):
                 return op
     return ops[0] if ops else None
 

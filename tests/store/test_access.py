@@ -537,6 +537,19 @@ def test_a_denial_in_a_stores_first_search_batch_is_audited(admin: GenesisStore)
     assert [(r.op, r.key, r.allowed) for r in audited.list_audit()] == [("put", "b2", False)]
 
 
+def test_the_audit_names_the_refused_op_not_an_allowed_one_on_the_same_item(
+    admin: GenesisStore,
+) -> None:
+    audited = GenesisStore(client=admin.client, database=admin.database, access=POLICY,
+                           audit_ttl=60)  # fmt: skip
+    audited.setup()
+    reader = _view(audited, SUPPORT_2)  # may read ("system", "global"), not write it
+    with pytest.raises(AccessDeniedError):
+        reader.batch([GetOp(("system", "global"), "g1"),
+                      PutOp(("system", "global"), "g1", {"v": 1})])  # fmt: skip
+    assert [(r.op, r.key, r.allowed) for r in audited.list_audit()] == [("put", "g1", False)]
+
+
 def test_a_principal_cannot_make_itself_another(guarded: GenesisStore) -> None:
     """Views and runs cannot step around the policy by asking for another principal."""
     from langgraph.config import get_store
