@@ -554,37 +554,33 @@ def store_value(turn: Turn, context: str, previous: Turn | None = None) -> dict:
     return value
 
 
-# (label, GenesisStore keyword arguments, search keyword arguments); "store" names the store
+# mode -> (store, GenesisStore keyword arguments); "store" names the store
 # the items are written to ("auto": with automatic links by rare words of the turn's line,
 # "auto10": the same with max_shared=10, "names": by rare names, "auto-only": rare words
 # without the turn-order links).
 WORDS = {"by": "words", "fields": ["line"]}
-STORE_MODES: dict[str, tuple[str, dict, dict]] = {
-    "vector": ("main", {"search_mode": "vector"}, {}),
-    "lexical": ("main", {"search_mode": "lexical"}, {}),
-    "graph": ("main", {"search_mode": "graph"}, {}),
-    "hybrid": ("main", {"search_mode": "hybrid", "graph_weight": 0.0}, {}),
-    "hybrid+graph": ("main", {"search_mode": "hybrid", "graph_weight": 1.0}, {}),
-    "graph+auto": ("auto", {"search_mode": "graph", "auto_links": WORDS}, {}),
+STORE_MODES: dict[str, tuple[str, dict]] = {
+    "vector": ("main", {"search_mode": "vector"}),
+    "lexical": ("main", {"search_mode": "lexical"}),
+    "graph": ("main", {"search_mode": "graph"}),
+    "hybrid": ("main", {"search_mode": "hybrid", "graph_weight": 0.0}),
+    "hybrid+graph": ("main", {"search_mode": "hybrid", "graph_weight": 1.0}),
+    "graph+auto": ("auto", {"search_mode": "graph", "auto_links": WORDS}),
     "hybrid+graph+auto": (
         "auto",
         {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": WORDS},
-        {},
     ),
     "hybrid+graph+auto10": (
         "auto10",
         {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {**WORDS, "max_shared": 10}},
-        {},
     ),
     "hybrid+graph+names": (
         "names",
         {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": {"by": "names"}},
-        {},
     ),
     "hybrid+graph+auto-only": (
         "auto-only",
         {"search_mode": "hybrid", "graph_weight": 1.0, "auto_links": WORDS},
-        {},
     ),
 }
 DEFAULT_MODES = (
@@ -637,7 +633,7 @@ def store_run(
     try:
         stores = {}
         for mode in modes:
-            where, options, _ = STORE_MODES[mode]
+            where, options = STORE_MODES[mode]
             stores[mode] = GenesisStore(
                 client=client, database="recall", collection=f"store_{where}".replace("-", "_"),
                 index=index, vector_index=vectors[where], lexical="index",
@@ -675,10 +671,9 @@ def store_run(
         details = []
         medians = {}
         for mode in modes:
-            chosen, search = stores[mode], STORE_MODES[mode][2]
 
-            def retrieve(ns: tuple[str, ...], question: str, k: int, s=chosen, o=search):
-                return [item.key for item in s.search(ns, query=question, limit=k, **o)]
+            def retrieve(ns: tuple[str, ...], question: str, k: int, s=stores[mode]):
+                return [item.key for item in s.search(ns, query=question, limit=k)]
 
             scores, lat = evaluate(retrieve, convs)
             lat.sort()
