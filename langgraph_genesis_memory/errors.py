@@ -236,8 +236,8 @@ class AccessDeniedError(GenesisMemoryError, PermissionError):
     (see :mod:`langgraph_genesis_memory.access`). Also raised when a store built with
     ``access=`` runs an op without a principal (no ``agent_id``/``tenant_id``/``user_id`` in the
     run's ``config["configurable"]``, or outside a graph run), and by administrative calls
-    (``purge``, ``list_audit``, ``as_principal``) made through a principal's view or inside a
-    run that names a principal.
+    (``purge``, ``list_audit``, ``as_principal``) made through a principal's view or, by a
+    store with a policy, inside a run that names a principal.
 
     Attributes:
         principal: Who asked (a :class:`~langgraph_genesis_memory.access.Principal`, or ``None``).

@@ -275,8 +275,11 @@ class Erasure(PlanRunner):
         the session manager's records of the tenant or user (sessions, archives, directory
         entries, handoff records, short-term memory) and, with ``saver``, the threads whose
         checkpoints carry the tenant (and user) in their metadata (LangGraph copies the run's
-        ``configurable`` ``tenant_id``/``user_id`` there). What belongs to a tenant or a user
-        is listed in ``docs/access-control.md``. Running it again finds nothing.
+        ``configurable`` ``tenant_id``/``user_id`` there). Other items' links to the erased
+        items and their terms in the automatic links' postings go too; other items' values
+        stay as their writers wrote them, and audit records (``audit_ttl``) stay until they
+        expire. What belongs to a tenant or a user is listed in ``docs/access-control.md``.
+        Running it again finds nothing.
 
         Args:
             prefix: A namespace prefix (a non-empty tuple of labels), e.g.

@@ -321,7 +321,8 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
         access: An :class:`~langgraph_genesis_memory.access.AccessPolicy`: every op is then
             checked for the acting principal, a view's (:meth:`as_principal`) or the run's
             ``config["configurable"]`` ``agent_id``/``tenant_id``/``user_id``; denied ops and
-            ops without a principal raise ``AccessDeniedError`` before any I/O. See
+            ops without a principal raise ``AccessDeniedError`` before any of the batch is
+            sent (with ``audit_ttl``, after the denial is recorded). See
             ``docs/access-control.md``. Default ``None``: no policy.
         audit_ttl: Record denied ops and applied writes in ``<collection>_audit`` for this many
             minutes (MongoDB's TTL index, created by ``setup()``); read them with
@@ -336,8 +337,11 @@ class GenesisStore(RelationsMixin, AccessControl, Erasure, Auditing, PlanRunner,
 
     Raises:
         ConfigurationError: If neither client is given, a TTL is not a positive number, the
-            index configuration is incomplete, or ``encrypt_fields`` names an indexed field or
-            a field the store reads.
+            index configuration is incomplete, ``graph_depth`` or ``graph_weight`` is out of range,
+            ``auto_links`` is malformed, or ``encrypt_fields`` names an indexed field or a
+            field the store reads, or comes without a valid Fernet key.
+        MissingDependencyError: ``encrypt_fields`` without ``cryptography`` (extra
+            ``encryption``).
 
     Example:
         >>> from langgraph_genesis_memory import GenesisStore
